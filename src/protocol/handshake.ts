@@ -1,0 +1,180 @@
+/**
+ * The two-stage Diffie-Hellman handshake of PROTOCOL.md section 4, one linear function per role
+ * in the order of the spec's messages. It knows nothing of sockets: it talks to a
+ * HandshakeChannel (send a payload, await the next frame), and hands back the record sealer and
+ * opener for the session instead of keys, so no caller ever holds key material.
+ *
+ * Stage 1 is classic DH over g = 2. Stage 2 repeats it over e, derived from the stage-1 secret,
+ * the transcript and the code, so a man in the middle without the code gets one guess per
+ * connection, caught by the confirmations before any record is sent.
+ */
+import { PrivateExponent, assertValidElement, randomExponent } from '../crypto/group.js';
+import { macsEqual } from '../crypto/mac.js';
+import { SealdropError } from '../errors.js';
+import { encodeFrame, type Frame } from './frames.js';
+import {
+  CONFIRM_PAYLOAD_BYTES,
+  FailText,
+  HandshakeType,
+  HandshakeViolation,
+  Intent,
+  PeerFailed,
+  Role,
+  STAGE2_PAYLOAD_BYTES,
+  decodeHello,
+  encodeConfirm,
+  encodeFail,
+  encodeHello,
+  encodeStage2,
+  expectHandshakePayload,
+} from './handshake-messages.js';
+import { confirmationMac, deriveSessionKeys, deriveStage2Generator, formatFingerprint, transcriptHash } from './key-schedule.js';
+import { RecordOpener, RecordSealer } from './records.js';
+
+export interface HandshakeChannel {
+  /** Sends one handshake payload as a frame. */
+  send(payload: Buffer): void;
+  /** The next frame from the peer; rejects if the connection ends first. */
+  receive(): Promise<Frame>;
+}
+
+export interface HandshakeOptions {
+  /** The code after section 1 normalisation. */
+  readonly codeBytes: Buffer;
+  readonly intent: Intent;
+  /** Only tests set this, to reproduce the vectors' fixed exponents; production draws fresh ones. */
+  readonly drawExponent?: () => bigint;
+}
+
+export interface SecureSession {
+  /** Seals what we send (k_i2r for the initiator, k_r2i for the responder). */
+  readonly sealer: RecordSealer;
+  /** Opens what the peer sends. */
+  readonly opener: RecordOpener;
+  /** The session fingerprint as people compare it, e.g. `3f2a-09c1-77de-b405`. */
+  readonly fingerprint: string;
+}
+
+const INTENT_VERBS: Record<number, string> = { [Intent.SEND]: 'sends', [Intent.RECEIVE]: 'receives', [Intent.CHAT]: 'chats' };
+
+/** Section 1: a send pairs only with a receive, a chat only with a chat. */
+function intentsPair(mine: Intent, theirs: number): boolean {
+  if (mine === Intent.CHAT) return theirs === Intent.CHAT;
+  return theirs === (mine === Intent.SEND ? Intent.RECEIVE : Intent.SEND);
+}
+
+/** The FAIL text for unpaired intents, e.g. `intent mismatch: peer also receives`. */
+function intentMismatchText(mine: Intent, theirs: number): string {
+  const verb = INTENT_VERBS[theirs];
+  if (verb === undefined) return `intent mismatch: unknown intent ${theirs}`;
+  return `intent mismatch: peer ${theirs === mine ? 'also ' : ''}${verb}`;
+}
+
+function checkPeerHello(payload: Buffer, expectedRole: Role, myIntent: Intent): Buffer {
+  const hello = decodeHello(payload);
+  if (hello.role !== expectedRole) throw new HandshakeViolation('the peer took the wrong role (both sides connected or both listened?)', 'unexpected role');
+  if (!intentsPair(myIntent, hello.intent)) {
+    const failText = intentMismatchText(myIntent, hello.intent);
+    throw new HandshakeViolation(`${failText} (one side must send, the other receive; or both chat)`, failText);
+  }
+  return checkElement(hello.element, 'public value');
+}
+
+function checkElement(element: Buffer, what: string): Buffer {
+  try {
+    assertValidElement(element, what);
+  } catch (error) {
+    throw new HandshakeViolation((error as Error).message, 'invalid element');
+  }
+  return element;
+}
+
+/** Sends the FAIL a violation calls for, then rethrows; the caller closes the connection. */
+async function failingWithFail<T>(channel: HandshakeChannel, steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps();
+  } catch (error) {
+    if (error instanceof HandshakeViolation && error.failText !== null) channel.send(encodeFail(error.failText));
+    throw translatePeerFail(error);
+  }
+}
+
+/** A peer's FAIL "wrong code" is the one a person can act on: say so plainly. */
+function translatePeerFail(error: unknown): unknown {
+  if (error instanceof PeerFailed && error.peerReason === FailText.WRONG_CODE) {
+    return new SealdropError('E_WRONG_CODE', 'the other side says the code is wrong: check the code with them and try again');
+  }
+  return error;
+}
+
+export function initiatorHandshake(channel: HandshakeChannel, options: HandshakeOptions): Promise<SecureSession> {
+  const draw = options.drawExponent ?? randomExponent;
+  return failingWithFail(channel, async () => {
+    const x = new PrivateExponent(draw());
+    const helloI = encodeFrame(encodeHello(Role.INITIATOR, options.intent, x.publicElement()));
+    channel.send(helloI.subarray(4));
+
+    const helloR = await channel.receive();
+    const Y_r = checkPeerHello(helloR.payload, Role.RESPONDER, options.intent);
+    const S1 = x.raise(Y_r);
+    const T1 = transcriptHash([helloI, helloR.header, helloR.payload]);
+    const { e } = deriveStage2Generator(S1, T1, options.codeBytes);
+    const c = new PrivateExponent(draw());
+
+    const stage2R = await channel.receive();
+    const Z_r = checkElement(expectHandshakePayload(stage2R.payload, HandshakeType.STAGE2, STAGE2_PAYLOAD_BYTES, 'STAGE2'), 'stage-2 value');
+    const stage2I = encodeFrame(encodeStage2(c.raise(e)));
+    channel.send(stage2I.subarray(4));
+
+    const T2 = transcriptHash([helloI, helloR.header, helloR.payload, stage2I, stage2R.header, stage2R.payload]);
+    const keys = deriveSessionKeys(S1, c.raise(Z_r), T2);
+    channel.send(encodeConfirm(confirmationMac(keys.m_i, T2)));
+
+    const confirmR = await channel.receive();
+    const mac = expectHandshakePayload(confirmR.payload, HandshakeType.CONFIRM, CONFIRM_PAYLOAD_BYTES, 'CONFIRM');
+    if (!macsEqual(confirmationMac(keys.m_r, T2), mac)) {
+      // No FAIL here: the responder has finished its handshake and reads only records (section 4).
+      throw new HandshakeViolation('the other side does not know this code (or someone is trying to intercept): nothing was sent', null, 'E_WRONG_CODE');
+    }
+    return {
+      sealer: new RecordSealer(keys.k_i2r),
+      opener: new RecordOpener(keys.k_r2i),
+      fingerprint: formatFingerprint(keys.fingerprint),
+    };
+  });
+}
+
+export function responderHandshake(channel: HandshakeChannel, options: HandshakeOptions): Promise<SecureSession> {
+  const draw = options.drawExponent ?? randomExponent;
+  return failingWithFail(channel, async () => {
+    const helloI = await channel.receive();
+    const Y_i = checkPeerHello(helloI.payload, Role.INITIATOR, options.intent);
+
+    const x = new PrivateExponent(draw());
+    const helloR = encodeFrame(encodeHello(Role.RESPONDER, options.intent, x.publicElement()));
+    channel.send(helloR.subarray(4));
+    const S1 = x.raise(Y_i);
+    const T1 = transcriptHash([helloI.header, helloI.payload, helloR]);
+    const { e } = deriveStage2Generator(S1, T1, options.codeBytes);
+    const c = new PrivateExponent(draw());
+    const stage2R = encodeFrame(encodeStage2(c.raise(e)));
+    channel.send(stage2R.subarray(4));
+
+    const stage2I = await channel.receive();
+    const Z_i = checkElement(expectHandshakePayload(stage2I.payload, HandshakeType.STAGE2, STAGE2_PAYLOAD_BYTES, 'STAGE2'), 'stage-2 value');
+    const T2 = transcriptHash([helloI.header, helloI.payload, helloR, stage2I.header, stage2I.payload, stage2R]);
+    const keys = deriveSessionKeys(S1, c.raise(Z_i), T2);
+
+    const confirmI = await channel.receive();
+    const mac = expectHandshakePayload(confirmI.payload, HandshakeType.CONFIRM, CONFIRM_PAYLOAD_BYTES, 'CONFIRM');
+    if (!macsEqual(confirmationMac(keys.m_i, T2), mac)) {
+      throw new HandshakeViolation('someone tried to connect with a wrong code', FailText.WRONG_CODE, 'E_WRONG_CODE');
+    }
+    channel.send(encodeConfirm(confirmationMac(keys.m_r, T2)));
+    return {
+      sealer: new RecordSealer(keys.k_r2i),
+      opener: new RecordOpener(keys.k_i2r),
+      fingerprint: formatFingerprint(keys.fingerprint),
+    };
+  });
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { aesGcmOpen, aesGcmSeal } from '../../src/crypto/aead.js';
+import { hex, loadVectors, toHex } from '../support/vectors.js';
+
+const wycheproof = loadVectors('aes_gcm_test.json');
+const groups: any[] = wycheproof.testGroups;
+const isRecordCipher = (g: any) => g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128;
+const recordCases = groups.filter(isRecordCipher).flatMap((g) => g.tests);
+const otherCases = groups.filter((g) => !isRecordCipher(g)).flatMap((g) => g.tests);
+
+describe('AES-256-GCM against Wycheproof aes_gcm_test.json', () => {
+  it('has the 66 AES-256 / 96-bit nonce cases', () => expect(recordCases).toHaveLength(66));
+
+  it.each(recordCases.map((t: any) => [t.tcId, t.comment, t]))('tcId %i %s', (_id, _comment, t: any) => {
+    const open = () => aesGcmOpen(hex(t.key), hex(t.iv), hex(t.aad), hex(t.ct), hex(t.tag));
+    if (t.result === 'invalid') {
+      expect(open).toThrow();
+      return;
+    }
+    expect(toHex(open())).toBe(t.msg);
+    const { ciphertextParts, tag } = aesGcmSeal(hex(t.key), hex(t.iv), hex(t.aad), [hex(t.msg)]);
+    expect(toHex(Buffer.concat(ciphertextParts))).toBe(t.ct);
+    expect(toHex(tag)).toBe(t.tag);
+  });
+
+  it('refuses every other key, nonce and tag size before reaching OpenSSL', () => {
+    for (const t of otherCases) {
+      expect(() => aesGcmOpen(hex(t.key), hex(t.iv), hex(t.aad), hex(t.ct), hex(t.tag))).toThrow(RangeError);
+    }
+  });
+
+  it('seals a message split into parts exactly like the whole', () => {
+    const key = Buffer.alloc(32, 7);
+    const nonce = Buffer.alloc(12, 1);
+    const whole = aesGcmSeal(key, nonce, Buffer.of(1, 2), [Buffer.from('type+body')]);
+    const split = aesGcmSeal(key, nonce, Buffer.of(1, 2), [Buffer.from('t'), Buffer.from('ype+body')]);
+    expect(Buffer.concat(split.ciphertextParts)).toEqual(Buffer.concat(whole.ciphertextParts));
+    expect(split.tag).toEqual(whole.tag);
+  });
+});

@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder, MAX_RECORD_FRAME_BYTES, encodeFrame, frameHeader } from '../../src/protocol/frames.js';
+import { hex, loadVectors } from '../support/vectors.js';
+
+const doc = loadVectors('handshake-v1.json');
+
+describe('FrameDecoder', () => {
+  it.each(doc.hello_cases.filter((c: any) => c.frame_header).map((c: any) => [c.name, c]))(
+    'handshake %s: refused on the header alone',
+    (_name, c: any) => {
+      expect(() => new FrameDecoder().push(hex(c.frame_header))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+    },
+  );
+
+  it.each(doc.record_cases.filter((c: any) => c.frame_header).map((c: any) => [c.name, c]))('record %s', (_name, c: any) => {
+    const decoder = new FrameDecoder(0); // past the handshake: every frame is a record
+    const push = () => decoder.push(hex(c.frame_header));
+    if (c.expected === 'read payload') {
+      expect(push()).toEqual([]);
+      expect(decoder.bufferedBytes).toBe(0);
+    } else {
+      expect(push).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+    }
+  });
+
+  it('switches from handshake to record limits after three frames', () => {
+    const decoder = new FrameDecoder();
+    const handshakeFrames = [encodeFrame(Buffer.alloc(397, 1)), encodeFrame(Buffer.alloc(385, 2)), encodeFrame(Buffer.alloc(33, 3))];
+    const frames = decoder.push(Buffer.concat(handshakeFrames));
+    expect(frames.map((f) => [f.payload.length, f.isHandshake])).toEqual([[397, true], [385, true], [33, true]]);
+    expect(() => decoder.push(frameHeader(16))).toThrow(); // a record needs at least 17 bytes
+    const recordDecoder = new FrameDecoder(1);
+    recordDecoder.push(encodeFrame(Buffer.alloc(1)));
+    expect(recordDecoder.push(encodeFrame(Buffer.alloc(2000)))[0]).toMatchObject({ isHandshake: false });
+  });
+
+  it('refuses a 2^31-byte announcement without buffering anything', () => {
+    const decoder = new FrameDecoder(0);
+    expect(() => decoder.push(Buffer.concat([frameHeader(2 ** 31), Buffer.alloc(10)]))).toThrow();
+  });
+
+  it('gives the same frames however the stream is split (property)', () => {
+    const payloads = fc.array(fc.uint8Array({ minLength: 17, maxLength: 3000 }), { maxLength: 8 });
+    fc.assert(
+      fc.property(payloads, fc.array(fc.nat(), { maxLength: 20 }), (parts, cuts) => {
+        const stream = Buffer.concat(parts.map((p) => encodeFrame(p)));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const decoder = new FrameDecoder(0);
+        const out = [];
+        let start = 0;
+        for (const point of [...points, stream.length]) {
+          out.push(...decoder.push(stream.subarray(start, point)));
+          start = point;
+        }
+        expect(out.map((f) => Buffer.from(f.payload))).toEqual(parts.map((p) => Buffer.from(p)));
+        expect(decoder.bufferedBytes).toBe(0);
+      }),
+    );
+  });
+
+  it('never buffers more than one maximal record plus its header (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 50 }), (chunks) => {
+        const decoder = new FrameDecoder();
+        try {
+          for (const chunk of chunks) {
+            decoder.push(Buffer.from(chunk));
+            expect(decoder.bufferedBytes).toBeLessThanOrEqual(MAX_RECORD_FRAME_BYTES + 4);
+          }
+        } catch (error) {
+          expect(error).toMatchObject({ code: 'E_PROTOCOL' });
+        }
+      }),
+    );
+  });
+});

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { Intent } from '../../src/protocol/handshake-messages.js';
+import { initiatorHandshake, responderHandshake, type SecureSession } from '../../src/protocol/handshake.js';
+import { RecordOpener, RecordSealer } from '../../src/protocol/records.js';
+import { channelPair, scriptedChannel } from '../support/memory-channel.js';
+import { hex, loadVectors, toHex } from '../support/vectors.js';
+
+const doc = loadVectors('handshake-v1.json');
+const vector1 = doc.vectors[0];
+const exponents = (...hexes: string[]) => {
+  const queue = hexes.map((h) => BigInt('0x' + h));
+  return () => queue.shift()!;
+};
+
+async function runVector(v: any) {
+  const [initiatorChannel, responderChannel] = channelPair();
+  const [initiator, responder] = await Promise.all([
+    initiatorHandshake(initiatorChannel, { codeBytes: hex(v.code_bytes), intent: v.initiator_intent, drawExponent: exponents(v.x_i, v.c_i) }),
+    responderHandshake(responderChannel, { codeBytes: hex(v.code_bytes), intent: v.responder_intent, drawExponent: exponents(v.x_r, v.c_r) }),
+  ]);
+  return { initiator, responder, initiatorSent: initiatorChannel.sent, responderSent: responderChannel.sent };
+}
+
+function sealWith(session: SecureSession, recordsInDirection: any[]) {
+  return recordsInDirection.map((r) => toHex(Buffer.concat(session.sealer.seal(r.type_byte, hex(r.body_hex)))));
+}
+
+describe('handshake-v1.json: complete handshakes', () => {
+  it.each(doc.vectors.map((v: any) => [v.name, v]))('%s', async (_name, v: any) => {
+    const run = await runVector(v);
+    expect(run.initiatorSent.map(toHex)).toEqual([v.frames.HELLO_I, v.frames.STAGE2_I, v.frames.CONFIRM_I]);
+    expect(run.responderSent.map(toHex)).toEqual([v.frames.HELLO_R, v.frames.STAGE2_R, v.frames.CONFIRM_R]);
+    expect(run.initiator.fingerprint).toBe(v.fingerprint_text);
+    expect(run.responder.fingerprint).toBe(v.fingerprint_text);
+
+    // The sealers hold k_i2r (initiator) and k_r2i (responder): sealing each direction's records
+    // in order must give the vector's frames, and the other side must open them.
+    const i2r = v.records.filter((r: any) => r.direction === 'i2r');
+    const r2i = v.records.filter((r: any) => r.direction === 'r2i');
+    expect(sealWith(run.initiator, i2r)).toEqual(i2r.map((r: any) => r.frame));
+    expect(sealWith(run.responder, r2i)).toEqual(r2i.map((r: any) => r.frame));
+    for (const r of i2r) {
+      const frame = hex(r.frame);
+      const opened = run.responder.opener.open({ header: frame.subarray(0, 4), payload: frame.subarray(4), isHandshake: false });
+      expect(toHex(Buffer.concat([Buffer.of(opened.type), opened.body]))).toBe(r.plaintext);
+    }
+  });
+
+  it('fails both sides when the codes differ, with FAIL "wrong code" from the responder', async () => {
+    const [initiatorChannel, responderChannel] = channelPair();
+    const outcomes = await Promise.allSettled([
+      initiatorHandshake(initiatorChannel, { codeBytes: Buffer.from('1-right'), intent: Intent.SEND }),
+      responderHandshake(responderChannel, { codeBytes: Buffer.from('1-wrong'), intent: Intent.RECEIVE }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect((outcomes[0] as PromiseRejectedResult).reason.code).toBe('E_WRONG_CODE');
+    expect((outcomes[1] as PromiseRejectedResult).reason.code).toBe('E_WRONG_CODE');
+    expect(toHex(responderChannel.sent.at(-1)!.subarray(5))).toBe(Buffer.from('wrong code').toString('hex'));
+  });
+});
+
+describe('handshake-v1.json: hello_cases at a receiving responder', () => {
+  it.each(doc.hello_cases.filter((c: any) => c.frame).map((c: any) => [c.name, c]))('%s', async (_name, c: any) => {
+    const channel = scriptedChannel([hex(c.frame)]);
+    const outcome = responderHandshake(channel, { codeBytes: hex(vector1.code_bytes), intent: Intent.RECEIVE, drawExponent: exponents(vector1.x_r, vector1.c_r) });
+    // Every case here ends the handshake: valid HELLOs run out of scripted frames after replying.
+    await expect(outcome).rejects.toThrow();
+    const sent = channel.sent.map((f) => f.subarray(4));
+    const fails = sent.filter((p) => p[0] === 0x0f).map((p) => p.subarray(1).toString('utf8'));
+    switch (c.reaction) {
+      case 'continue':
+        expect(toHex(channel.sent[0]!)).toBe(vector1.frames.HELLO_R);
+        expect(fails).toEqual([]);
+        break;
+      case 'fail-then-close':
+        expect(sent).toHaveLength(1);
+        expect(fails).toHaveLength(1);
+        if (c.fail_text) expect(fails[0]).toBe(c.fail_text);
+        else expect(fails[0]).toContain(c.reason);
+        break;
+      case 'abort':
+        expect(sent.filter((p) => p[0] !== 0x0f)).toEqual([]);
+        break;
+      case 'close':
+        expect(sent).toEqual([]);
+        break;
+      default:
+        throw new Error(`unknown reaction ${c.reaction}`);
+    }
+  });
+});
+
+describe('handshake-v1.json: confirm_cases', () => {
+  const v = vector1;
+  it.each(doc.confirm_cases.map((c: any) => [c.name, c]))('%s', async (_name, c: any) => {
+    if (c.at === 'responder') {
+      const channel = scriptedChannel([hex(v.frames.HELLO_I), hex(v.frames.STAGE2_I), hex(c.frame)]);
+      const outcome = responderHandshake(channel, { codeBytes: hex(v.code_bytes), intent: Intent.RECEIVE, drawExponent: exponents(v.x_r, v.c_r) });
+      const last = () => channel.sent.at(-1)!;
+      if (c.expected === 'accept') {
+        await expect(outcome).resolves.toBeDefined();
+        expect(toHex(last())).toBe(v.frames.CONFIRM_R);
+      } else {
+        const error = await outcome.catch((e) => e);
+        expect(last().subarray(5).toString('utf8')).toBe(c.fail_text);
+        expect(error.code === 'E_WRONG_CODE').toBe(c.counts_as_attempt === true);
+      }
+    } else {
+      const channel = scriptedChannel([hex(v.frames.HELLO_R), hex(v.frames.STAGE2_R), hex(c.frame)]);
+      const outcome = initiatorHandshake(channel, { codeBytes: hex(v.code_bytes), intent: Intent.SEND, drawExponent: exponents(v.x_i, v.c_i) });
+      if (c.expected === 'accept') await expect(outcome).resolves.toBeDefined();
+      else await expect(outcome).rejects.toMatchObject({ code: 'E_WRONG_CODE' });
+      // Nothing after CONFIRM_I: a wrong CONFIRM_R is answered by closing, never by a FAIL.
+      expect(channel.sent.map(toHex)).toEqual([v.frames.HELLO_I, v.frames.STAGE2_I, v.frames.CONFIRM_I]);
+    }
+  });
+});
+
+describe('record layer: record_cases', () => {
+  const keys: Record<string, Buffer> = { k_i2r: hex(vector1.k_i2r), k_r2i: hex(vector1.k_r2i) };
+  const openerAt = (key: string, seq: number) => {
+    // Advance a fresh opener to `seq` by opening records sealed with the same key.
+    const opener = new RecordOpener(keys[key]!);
+    const sealer = new RecordSealer(keys[key]!);
+    for (let i = 0; i < seq; i++) {
+      const frame = Buffer.concat(sealer.seal(0x21, Buffer.alloc(1)));
+      opener.open({ header: frame.subarray(0, 4), payload: frame.subarray(4), isHandshake: false });
+    }
+    return opener;
+  };
+  it.each(doc.record_cases.filter((c: any) => c.frame).map((c: any) => [c.name, c]))('%s', (_name, c: any) => {
+    const frame = hex(c.frame);
+    const open = () => openerAt(c.key, Number(c.seq)).open({ header: frame.subarray(0, 4), payload: frame.subarray(4), isHandshake: false });
+    if (c.expected === 'accept') {
+      const record = open();
+      expect(toHex(Buffer.concat([Buffer.of(record.type), record.body]))).toBe(c.plaintext);
+    } else {
+      expect(open).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+    }
+  });
+
+  it('refuses every later record once one failed', () => {
+    const sealer = new RecordSealer(keys.k_i2r!);
+    const opener = new RecordOpener(keys.k_i2r!);
+    const first = Buffer.concat(sealer.seal(0x21, Buffer.from('a')));
+    const second = Buffer.concat(sealer.seal(0x21, Buffer.from('b')));
+    first[6]! ^= 1;
+    expect(() => opener.open({ header: first.subarray(0, 4), payload: first.subarray(4), isHandshake: false })).toThrow();
+    expect(() => opener.open({ header: second.subarray(0, 4), payload: second.subarray(4), isHandshake: false })).toThrow();
+  });
+});
