@@ -11,7 +11,7 @@ const otherCases = groups.filter((g) => !isRecordCipher(g)).flatMap((g) => g.tes
 describe('AES-256-GCM against Wycheproof aes_gcm_test.json', () => {
   it('has the 66 AES-256 / 96-bit nonce cases', () => expect(recordCases).toHaveLength(66));
 
-  it.each(recordCases.map((t: any) => [t.tcId, t.comment, t]))('tcId %i %s', (_id, _comment, t: any) => {
+  it.each<any>(recordCases)('tcId $tcId $comment', (t: any) => {
     const open = () => aesGcmOpen(hex(t.key), hex(t.iv), hex(t.aad), hex(t.ct), hex(t.tag));
     if (t.result === 'invalid') {
       expect(open).toThrow();

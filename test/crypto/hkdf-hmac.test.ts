@@ -8,7 +8,7 @@ const wycheproofHkdf = loadVectors('hkdf_sha256_test.json');
 const wycheproofHmac = loadVectors('hmac_sha256_test.json');
 
 describe('HKDF-SHA256 against RFC 5869 appendix A', () => {
-  it.each(rfc5869.tests.map((t: any) => [t.tc, t]))('test case %s', (_tc, t: any) => {
+  it.each<any>(rfc5869.tests)('test case $tc', (t: any) => {
     const derivation = hkdfSha256(hex(t.salt), hex(t.ikm));
     expect(toHex(derivation.prk)).toBe(t.prk);
     expect(toHex(derivation.expand(hex(t.info), t.L))).toBe(t.okm);
@@ -17,7 +17,7 @@ describe('HKDF-SHA256 against RFC 5869 appendix A', () => {
 
 describe('HKDF-SHA256 against Wycheproof hkdf_sha256_test.json', () => {
   const cases = wycheproofHkdf.testGroups.flatMap((g: any) => g.tests);
-  it.each(cases.map((t: any) => [t.tcId, t.comment, t]))('tcId %i %s', (_id, _comment, t: any) => {
+  it.each<any>(cases)('tcId $tcId $comment', (t: any) => {
     const expand = () => hkdfSha256(hex(t.salt), hex(t.ikm)).expand(hex(t.info), t.size);
     if (t.result === 'invalid') expect(expand).toThrow();
     else expect(toHex(expand())).toBe(t.okm);
@@ -30,7 +30,7 @@ describe('HKDF-SHA256 against Wycheproof hkdf_sha256_test.json', () => {
 
 describe('HMAC-SHA256 against Wycheproof hmac_sha256_test.json', () => {
   const cases = wycheproofHmac.testGroups.flatMap((g: any) => g.tests.map((t: any) => ({ ...t, tagBytes: g.tagSize / 8 })));
-  it.each(cases.map((t: any) => [t.tcId, t.comment, t]))('tcId %i %s', (_id, _comment, t: any) => {
+  it.each<any>(cases)('tcId $tcId $comment', (t: any) => {
     const computed = hmacSha256(hex(t.key), hex(t.msg)).subarray(0, t.tagBytes);
     expect(macsEqual(computed, hex(t.tag))).toBe(t.result === 'valid');
   });

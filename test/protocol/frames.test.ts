@@ -6,14 +6,14 @@ import { hex, loadVectors } from '../support/vectors.js';
 const doc = loadVectors('handshake-v1.json');
 
 describe('FrameDecoder', () => {
-  it.each(doc.hello_cases.filter((c: any) => c.frame_header).map((c: any) => [c.name, c]))(
-    'handshake %s: refused on the header alone',
-    (_name, c: any) => {
+  it.each<any>(doc.hello_cases.filter((c: any) => c.frame_header))(
+    'handshake $name: refused on the header alone',
+    (c: any) => {
       expect(() => new FrameDecoder().push(hex(c.frame_header))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
     },
   );
 
-  it.each(doc.record_cases.filter((c: any) => c.frame_header).map((c: any) => [c.name, c]))('record %s', (_name, c: any) => {
+  it.each<any>(doc.record_cases.filter((c: any) => c.frame_header))('record $name', (c: any) => {
     const decoder = new FrameDecoder(0); // past the handshake: every frame is a record
     const push = () => decoder.push(hex(c.frame_header));
     if (c.expected === 'read payload') {

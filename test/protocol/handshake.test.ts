@@ -26,7 +26,7 @@ function sealWith(session: SecureSession, recordsInDirection: any[]) {
 }
 
 describe('handshake-v1.json: complete handshakes', () => {
-  it.each(doc.vectors.map((v: any) => [v.name, v]))('%s', async (_name, v: any) => {
+  it.each<any>(doc.vectors)('$name', async (v: any) => {
     const run = await runVector(v);
     expect(run.initiatorSent.map(toHex)).toEqual([v.frames.HELLO_I, v.frames.STAGE2_I, v.frames.CONFIRM_I]);
     expect(run.responderSent.map(toHex)).toEqual([v.frames.HELLO_R, v.frames.STAGE2_R, v.frames.CONFIRM_R]);
@@ -60,7 +60,7 @@ describe('handshake-v1.json: complete handshakes', () => {
 });
 
 describe('handshake-v1.json: hello_cases at a receiving responder', () => {
-  it.each(doc.hello_cases.filter((c: any) => c.frame).map((c: any) => [c.name, c]))('%s', async (_name, c: any) => {
+  it.each<any>(doc.hello_cases.filter((c: any) => c.frame))('$name', async (c: any) => {
     const channel = scriptedChannel([hex(c.frame)]);
     const outcome = responderHandshake(channel, { codeBytes: hex(vector1.code_bytes), intent: Intent.RECEIVE, drawExponent: exponents(vector1.x_r, vector1.c_r) });
     // Every case here ends the handshake: valid HELLOs run out of scripted frames after replying.
@@ -92,7 +92,7 @@ describe('handshake-v1.json: hello_cases at a receiving responder', () => {
 
 describe('handshake-v1.json: confirm_cases', () => {
   const v = vector1;
-  it.each(doc.confirm_cases.map((c: any) => [c.name, c]))('%s', async (_name, c: any) => {
+  it.each<any>(doc.confirm_cases)('$name', async (c: any) => {
     if (c.at === 'responder') {
       const channel = scriptedChannel([hex(v.frames.HELLO_I), hex(v.frames.STAGE2_I), hex(c.frame)]);
       const outcome = responderHandshake(channel, { codeBytes: hex(v.code_bytes), intent: Intent.RECEIVE, drawExponent: exponents(v.x_r, v.c_r) });
@@ -128,7 +128,7 @@ describe('record layer: record_cases', () => {
     }
     return opener;
   };
-  it.each(doc.record_cases.filter((c: any) => c.frame).map((c: any) => [c.name, c]))('%s', (_name, c: any) => {
+  it.each<any>(doc.record_cases.filter((c: any) => c.frame))('$name', (c: any) => {
     const frame = hex(c.frame);
     const open = () => openerAt(c.key, Number(c.seq)).open({ header: frame.subarray(0, 4), payload: frame.subarray(4), isHandshake: false });
     if (c.expected === 'accept') {

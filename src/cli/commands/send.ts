@@ -1,0 +1,65 @@
+/** `sealdrop send`: files, directories or a text, to a listening receiver. */
+import { SealdropError } from '../../errors.js';
+import { findPathViolation } from '../../protocol/paths.js';
+import { Intent } from '../../protocol/handshake-messages.js';
+import { connectTo, parseHostPort } from '../../transport/connect.js';
+import { collectLocalFiles, type LocalSelection } from '../../transport/local-files.js';
+import { secureSocket } from '../../transport/secure-connection.js';
+import { sendFiles, sendText } from '../../transport/send-session.js';
+import { readCode } from '../code-input.js';
+import { formatBytes, plural, sha256sumLine } from '../format.js';
+import { onInterrupt } from '../interrupt.js';
+import type { Output } from '../output.js';
+
+export interface SendArguments {
+  readonly paths: readonly string[];
+  readonly text?: string;
+  readonly to: string;
+  readonly code?: string;
+}
+
+export async function runSend(args: SendArguments, output: Output): Promise<void> {
+  const { host, port } = parseHostPort(args.to);
+  if ((args.text === undefined) === (args.paths.length === 0)) {
+    throw new SealdropError('E_USAGE', 'give either PATH... or --text "message", not both and not neither');
+  }
+  // Everything local is checked before connecting, so no attempt is spent on a typo.
+  const selection = args.text === undefined ? await selectFiles(args.paths, output) : null;
+  const code = await readCode(args.code, output, { prompt: true });
+  if (code === null) throw new SealdropError('E_USAGE', 'no code given');
+
+  output.spin(`Connecting to ${host}:${port}…`);
+  const socket = await connectTo(host, port);
+  const removeCleanup = onInterrupt(() => socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted')));
+  try {
+    output.spin('Securing the connection…');
+    const connection = await secureSocket(socket, { role: 'initiator', codeBytes: code.bytes, intent: Intent.SEND });
+    output.info(`Secure connection established. Session fingerprint: ${connection.fingerprint} (the receiver sees the same)`);
+    output.spin('Waiting for the receiver to accept…');
+    if (selection === null) {
+      await sendText(connection, args.text!);
+      output.finish();
+      output.info('Text delivered.');
+      output.jsonResult({ ok: true, kind: 'text' });
+      return;
+    }
+    const sent = await sendFiles(connection, selection, { onProgress: (progress) => output.progress(progress) });
+    output.finish();
+    for (const file of sent) output.result(sha256sumLine(file.sha256, file.path));
+    output.info(`Sent ${plural(sent.length, 'file')} (${formatBytes(selection.totalBytes)}); the receiver verified every SHA-256.`);
+    output.jsonResult({ ok: true, kind: 'files', totalBytes: selection.totalBytes, files: sent });
+  } finally {
+    removeCleanup();
+    output.finish();
+  }
+}
+
+async function selectFiles(paths: readonly string[], output: Output): Promise<LocalSelection> {
+  const selection = await collectLocalFiles(paths, (message) => output.warn(message));
+  // The receiver would refuse these names (section 5); say so now, naming the file.
+  const violation = findPathViolation(selection.files.map((f) => f.path));
+  if (violation) {
+    throw new SealdropError('E_BAD_PATH', `cannot send ${selection.files[violation.index]!.sourcePath}: its name breaks the rule "${violation.rule}" of the protocol; rename it first`);
+  }
+  return selection;
+}

@@ -1,0 +1,95 @@
+/**
+ * The command line: yargs commands, one top-level catch that prints a one-line reason and maps
+ * the error code to the exit status. Library code below never prints or exits.
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { SealdropError, toSealdropError } from '../errors.js';
+import { forDisplay } from '../protocol/display.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../transport/secure-connection.js';
+import { runHash } from './commands/hash.js';
+import { runReceive } from './commands/receive.js';
+import { runSend } from './commands/send.js';
+import { EXIT_OK, exitStatusFor } from './exit-status.js';
+import { interruption } from './interrupt.js';
+import { Output } from './output.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+interface CommonArguments {
+  quiet: boolean;
+  json: boolean;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let output = new Output({ quiet: false, json: argv.includes('--json') });
+  const run = (command: (output: Output) => Promise<void>, args: CommonArguments) => {
+    output = new Output({ quiet: args.quiet, json: args.json });
+    return Promise.race([command(output), interruption()]);
+  };
+  try {
+    await yargs(argv)
+      .scriptName('sealdrop')
+      .usage('$0 <command> [options]\n\nEnd-to-end encrypted file and text transfer with a short one-time code.')
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No spinner, bars or notes; results and errors only' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object with the result on stdout' })
+      .command(
+        'receive',
+        'Wait for a sender: print a one-time code and the command to run on the other machine',
+        (y) =>
+          y
+            .option('port', { alias: 'p', type: 'number', default: 7878, describe: 'TCP port to listen on (0 picks a free one)' })
+            .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on' })
+            .option('out', { alias: 'o', type: 'string', default: '.', describe: 'Directory to save received files in' })
+            .option('code', { type: 'string', describe: 'Use this code instead of a generated one (visible in the process list; prefer SEALDROP_CODE)' })
+            .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accept the offer without asking' })
+            .option('overwrite', { type: 'boolean', default: false, describe: 'Replace existing files (atomically, after verification)' })
+            .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
+            .check((a) => checkPort(a.port)),
+        (a) => run((out) => runReceive({ ...a, handshakeTimeout: a['handshake-timeout'] }, out), a),
+      )
+      .command(
+        'send [paths..]',
+        'Send files, directories or a text message to a waiting receiver',
+        (y) =>
+          y
+            .positional('paths', { type: 'string', array: true, default: [] as string[], describe: 'Files and directories to send' })
+            .option('to', { type: 'string', demandOption: true, describe: 'The receiver, as HOST:PORT' })
+            .option('code', { type: 'string', describe: 'The code the receiver shows (else SEALDROP_CODE, else asked)' })
+            .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' }),
+        (a) => run((out) => runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text }, out), a),
+      )
+      .command(
+        'hash <files..>',
+        'Print SHA-256 digests in the format of sha256sum',
+        (y) => y.positional('files', { type: 'string', array: true, demandOption: true }),
+        (a) => run((out) => runHash(a.files, out), a),
+      )
+      .demandCommand(1, 'Choose a command: receive, send or hash')
+      .strict()
+      .help()
+      .alias('help', 'h')
+      .version(packageJson.version)
+      .alias('version', 'V')
+      .wrap(Math.min(100, process.stdout.columns ?? 100))
+      .fail((message, error) => {
+        throw error ?? new SealdropError('E_USAGE', `${message} (see sealdrop --help)`);
+      })
+      .parseAsync();
+    return EXIT_OK;
+  } catch (error) {
+    const failure = toSealdropError(error);
+    output.finish();
+    process.stderr.write(`sealdrop: ${failure.code}: ${forDisplay(failure.message)}\n`);
+    output.jsonResult({ ok: false, code: failure.code, message: failure.message });
+    return exitStatusFor(failure.code);
+  }
+}
+
+function checkPort(port: number): true {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SealdropError('E_USAGE', `--port must be 0 to 65535, got ${port}`);
+  return true;
+}
+
+process.exitCode = await main(hideBin(process.argv));

@@ -1,0 +1,199 @@
+/**
+ * The JSON bodies of the records of PROTOCOL.md section 5: encoders, and strict parsers that turn
+ * anything malformed into E_PROTOCOL. Unknown fields are ignored, as the spec asks; sizes, offsets
+ * and times must be integers in [0, 2^53 - 1]; digests are 64 lowercase hex digits.
+ */
+import { SealdropError } from '../errors.js';
+import { MAX_RECORD_BODY_BYTES } from './records.js';
+
+export interface FileEntry {
+  readonly path: string;
+  readonly size: number;
+  readonly mode: number;
+  readonly mtime: number;
+}
+
+export interface FilesOffer {
+  readonly kind: 'files';
+  readonly name: string;
+  readonly fileCount: number;
+  readonly totalBytes: number;
+  readonly files: readonly FileEntry[];
+  readonly more: boolean;
+}
+export interface TextOffer {
+  readonly kind: 'text';
+  readonly text: string;
+}
+export interface ChatOffer {
+  readonly kind: 'chat';
+  readonly name: string;
+}
+export type Offer = FilesOffer | TextOffer | ChatOffer;
+
+export interface OfferContinuation {
+  readonly files: readonly FileEntry[];
+  readonly more: boolean;
+}
+
+export interface ResumePoint {
+  readonly index: number;
+  readonly offset: number;
+  readonly sha256: string;
+}
+
+export interface FileStart {
+  readonly index: number;
+  readonly offset: number;
+}
+
+export interface PeerError {
+  readonly code: string;
+  readonly message: string;
+}
+
+type Json = { readonly [key: string]: unknown };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function encodeJson(value: object): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+function malformed(what: string, why: string): SealdropError {
+  return new SealdropError('E_PROTOCOL', `malformed ${what} from the peer: ${why}`);
+}
+
+/** Parses a JSON object body; anything else (bad UTF-8, bad JSON, an array) is E_PROTOCOL. */
+export function parseJsonObject(body: Uint8Array, what: string): Json {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(body));
+  } catch {
+    throw malformed(what, 'not UTF-8 JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(what, 'not a JSON object');
+  return value as Json;
+}
+
+function field<T>(object: Json, key: string, what: string, check: (v: unknown) => v is T, expected: string): T {
+  const value = object[key];
+  if (!check(value)) throw malformed(what, `"${key}" must be ${expected}`);
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isDigest = (v: unknown): v is string => typeof v === 'string' && SHA256_HEX.test(v);
+const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const integer = (o: Json, key: string, what: string) => field(o, key, what, isCount, 'an integer from 0 to 2^53-1');
+const text = (o: Json, key: string, what: string) => field(o, key, what, isString, 'a string');
+const digest = (o: Json, key: string, what: string) => field(o, key, what, isDigest, '64 lowercase hex digits');
+
+function parseEntries(object: Json, what: string): FileEntry[] {
+  return field(object, 'files', what, isArray, 'an array').map((entry) => {
+    if (!isObject(entry)) throw malformed(what, 'a file entry is not an object');
+    return { path: text(entry, 'path', what), size: integer(entry, 'size', what), mode: integer(entry, 'mode', what), mtime: integer(entry, 'mtime', what) };
+  });
+}
+
+function optionalMore(object: Json, what: string): boolean {
+  return object.more === undefined ? false : field(object, 'more', what, isBoolean, 'a boolean');
+}
+
+export function parseOffer(body: Uint8Array): Offer {
+  const what = 'OFFER';
+  const object = parseJsonObject(body, what);
+  switch (object.kind) {
+    case 'files': {
+      const fileCount = integer(object, 'fileCount', what);
+      if (fileCount < 1) throw malformed(what, '"fileCount" must be at least 1');
+      return { kind: 'files', name: text(object, 'name', what), fileCount, totalBytes: integer(object, 'totalBytes', what), files: parseEntries(object, what), more: optionalMore(object, what) };
+    }
+    case 'text':
+      return { kind: 'text', text: text(object, 'text', what) };
+    case 'chat':
+      return { kind: 'chat', name: text(object, 'name', what) };
+    default:
+      throw malformed(what, 'unknown "kind"');
+  }
+}
+
+export function parseOfferContinuation(body: Uint8Array): OfferContinuation {
+  const what = 'OFFER continuation';
+  const object = parseJsonObject(body, what);
+  if (object.kind !== 'files') throw malformed(what, '"kind" must be "files"');
+  return { files: parseEntries(object, what), more: optionalMore(object, what) };
+}
+
+export function parseAccept(body: Uint8Array): ResumePoint[] {
+  const what = 'ACCEPT';
+  const object = parseJsonObject(body, what);
+  return field(object, 'resume', what, isArray, 'an array').map((point) => {
+    if (!isObject(point)) throw malformed(what, 'a resume entry is not an object');
+    return { index: integer(point, 'index', what), offset: integer(point, 'offset', what), sha256: digest(point, 'sha256', what) };
+  });
+}
+
+export function parseDecline(body: Uint8Array): string {
+  return text(parseJsonObject(body, 'DECLINE'), 'reason', 'DECLINE');
+}
+
+export function parseFileStart(body: Uint8Array): FileStart {
+  const object = parseJsonObject(body, 'FILE');
+  return { index: integer(object, 'index', 'FILE'), offset: integer(object, 'offset', 'FILE') };
+}
+
+export function parseFileEnd(body: Uint8Array): string {
+  return digest(parseJsonObject(body, 'FILE_END'), 'sha256', 'FILE_END');
+}
+
+export function parseReceipt(body: Uint8Array): Array<{ index: number; sha256: string }> {
+  const what = 'RECEIPT';
+  return field(parseJsonObject(body, what), 'files', what, isArray, 'an array').map((entry) => {
+    if (!isObject(entry)) throw malformed(what, 'a receipt entry is not an object');
+    return { index: integer(entry, 'index', what), sha256: digest(entry, 'sha256', what) };
+  });
+}
+
+export function parseText(body: Uint8Array): string {
+  return text(parseJsonObject(body, 'TEXT'), 'text', 'TEXT');
+}
+
+export function parseError(body: Uint8Array): PeerError {
+  const object = parseJsonObject(body, 'ERROR');
+  return { code: text(object, 'code', 'ERROR'), message: text(object, 'message', 'ERROR') };
+}
+
+/**
+ * Splits file entries over OFFER records so that each body stays within one record (section 5:
+ * "a list too long for one record continues in further records").
+ */
+export function encodeFilesOffer(name: string, files: readonly FileEntry[]): Buffer[] {
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  const bodies: Buffer[] = [];
+  let start = 0;
+  do {
+    const head = bodies.length === 0 ? { kind: 'files', name, fileCount: files.length, totalBytes } : { kind: 'files' };
+    let end = files.length;
+    let body = encodeJson({ ...head, files: files.slice(start, end), more: false });
+    // Halve the slice until it fits; entries are small, so this converges in a few steps.
+    while (body.length > MAX_RECORD_BODY_BYTES && end - start > 1) {
+      end = start + Math.ceil((end - start) / 2);
+      body = encodeJson({ ...head, files: files.slice(start, end), more: true });
+    }
+    bodies.push(body);
+    start = end;
+  } while (start < files.length);
+  return bodies;
+}
+
+/** Wire form of the text offer; null when it would not fit one record (send it as a file). */
+export function encodeTextOffer(message: string): Buffer | null {
+  const body = encodeJson({ kind: 'text', text: message });
+  return body.length <= MAX_RECORD_BODY_BYTES ? body : null;
+}

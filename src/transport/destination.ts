@@ -1,0 +1,153 @@
+/**
+ * The receiver's side of the disk (PROTOCOL.md sections 5 and 6): where files of an offer may go,
+ * and how they land. Nothing is ever written outside the destination, through a symbolic link,
+ * or over an existing file without permission. Data goes to a `.part` file created exclusively
+ * next to its target; only a verified, fsynced file is given its final name, by a link (which
+ * refuses to replace anything) or, with `--overwrite`, by an atomic rename.
+ */
+import { createHash } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
+import { link, lstat, mkdir, open, realpath, rename, rmdir, statfs, unlink, utimes, chmod, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { SealdropError } from '../errors.js';
+import { forDisplay } from '../protocol/display.js';
+import type { FileEntry } from '../protocol/messages.js';
+
+/** A file being received: its `.part` file is open for writing. */
+export interface PartFile {
+  readonly entry: FileEntry;
+  readonly partPath: string;
+  readonly finalPath: string;
+  readonly handle: FileHandle;
+}
+
+const lstatOrNull = (target: string): Promise<Stats | null> =>
+  lstat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+
+/** The temporary name of a file in flight: fixed per path (so a later resume can find it), short, hidden. */
+export function partFileName(entryPath: string): string {
+  return `.sealdrop-${createHash('sha256').update(entryPath).digest('hex').slice(0, 16)}.part`;
+}
+
+export class Destination {
+  readonly #createdDirectories: string[] = [];
+
+  private constructor(
+    readonly root: string,
+    private readonly overwrite: boolean,
+  ) {}
+
+  static async open(directory: string, overwrite: boolean): Promise<Destination> {
+    const root = await realpath(directory).catch(() => {
+      throw new SealdropError('E_USAGE', `the destination ${directory} does not exist`);
+    });
+    if (!(await lstat(root)).isDirectory()) throw new SealdropError('E_USAGE', `the destination ${directory} is not a directory`);
+    return new Destination(root, overwrite);
+  }
+
+  /**
+   * Everything that can be known before data moves: no path goes through a symbolic link or a
+   * non-directory, no target exists (unless overwriting a regular file), and the space is there.
+   */
+  async checkOffer(entries: readonly FileEntry[], totalBytes: number): Promise<void> {
+    for (const entry of entries) await this.#checkTarget(entry.path);
+    const space = await statfs(this.root);
+    const freeBytes = Number(space.bavail) * Number(space.bsize);
+    if (totalBytes > freeBytes) {
+      throw new SealdropError('E_NO_SPACE', `the offer needs ${totalBytes} bytes but ${this.root} has ${freeBytes} free`);
+    }
+  }
+
+  async #checkTarget(entryPath: string): Promise<void> {
+    const segments = entryPath.split('/');
+    let current = this.root;
+    for (const [i, segment] of segments.entries()) {
+      current = path.join(current, segment);
+      const isLast = i === segments.length - 1;
+      const stats = await lstatOrNull(current);
+      if (stats === null) return; // nothing below a missing directory can exist
+      if (stats.isSymbolicLink()) {
+        throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)} would go through the symbolic link ${forDisplay(current)}; sealdrop never follows links`);
+      }
+      if (!isLast && !stats.isDirectory()) {
+        throw new SealdropError('E_EXISTS', `${forDisplay(entryPath)} needs ${forDisplay(current)} to be a directory, but a file is there`);
+      }
+      if (isLast && !(this.overwrite && stats.isFile())) {
+        const hint = stats.isFile() ? ' (use --overwrite to replace it)' : '';
+        throw new SealdropError('E_EXISTS', `${forDisplay(current)} already exists${hint}`);
+      }
+    }
+  }
+
+  /** Creates the parent directories (never through a link) and the `.part` file, exclusively. */
+  async createPart(entry: FileEntry): Promise<PartFile> {
+    const segments = entry.path.split('/');
+    let directory = this.root;
+    for (const segment of segments.slice(0, -1)) {
+      directory = path.join(directory, segment);
+      await this.#ensureDirectory(directory, entry.path);
+    }
+    const finalPath = path.join(directory, segments.at(-1)!);
+    const partPath = path.join(directory, partFileName(entry.path));
+    // O_EXCL refuses anything already there; O_NOFOLLOW refuses a link planted in its place.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const handle = await open(partPath, flags, 0o600).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EEXIST'
+        ? new SealdropError('E_EXISTS', `${forDisplay(partPath)} is in the way (left by an earlier transfer?); remove it and try again`)
+        : error;
+    });
+    return { entry, partPath, finalPath, handle };
+  }
+
+  async #ensureDirectory(directory: string, entryPath: string): Promise<void> {
+    try {
+      await mkdir(directory, { mode: 0o755 });
+      this.#createdDirectories.push(directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const stats = await lstat(directory);
+      if (!stats.isDirectory()) {
+        throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)}: ${forDisplay(directory)} is not a directory (or is a link)`);
+      }
+    }
+  }
+
+  /** Gives a verified, closed part file its final name, mode and mtime, durably. */
+  async commit(part: PartFile): Promise<void> {
+    const mtimeSeconds = part.entry.mtime / 1000;
+    await chmod(part.partPath, part.entry.mode & 0o777);
+    await utimes(part.partPath, mtimeSeconds, mtimeSeconds);
+    if (this.overwrite) {
+      await rename(part.partPath, part.finalPath);
+    } else {
+      // link() fails with EEXIST instead of replacing: a file that appeared meanwhile is kept.
+      await link(part.partPath, part.finalPath).catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${forDisplay(part.finalPath)} appeared during the transfer; it was left alone`) : error;
+      });
+      await unlink(part.partPath);
+    }
+    await syncDirectory(path.dirname(part.finalPath));
+  }
+
+  /** Removes a part file and, if now empty, the directories this transfer created. */
+  async discard(parts: readonly PartFile[]): Promise<void> {
+    for (const part of parts) {
+      await part.handle.close().catch(() => undefined);
+      await unlink(part.partPath).catch(() => undefined);
+    }
+    for (const directory of [...this.#createdDirectories].reverse()) await rmdir(directory).catch(() => undefined);
+  }
+}
+
+/** fsync on a directory makes the new name itself durable (POSIX: rename/link are directory writes). */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

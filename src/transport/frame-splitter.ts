@@ -1,0 +1,21 @@
+/** A Transform from the socket's bytes to whole frames (object mode), enforcing section 2's limits. */
+import { Transform, type TransformCallback } from 'node:stream';
+import { FrameDecoder } from '../protocol/frames.js';
+
+export class FrameSplitter extends Transform {
+  readonly #decoder = new FrameDecoder();
+
+  constructor() {
+    // One frame at a time downstream: a record is up to 1 MiB, so a deep queue would hold memory.
+    super({ readableObjectMode: true, readableHighWaterMark: 1 });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      for (const frame of this.#decoder.push(chunk)) this.push(frame);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+}

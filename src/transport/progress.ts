@@ -1,0 +1,12 @@
+/** Progress of a transfer as the data path reports it; only the CLI turns it into bars. */
+export interface TransferProgress {
+  /** Index of the file in the offer, and its path. */
+  readonly index: number;
+  readonly path: string;
+  /** Bytes that just moved, and the file's size. */
+  readonly fileBytes: number;
+  readonly fileSize: number;
+  /** Bytes moved so far over the whole offer, and its total. */
+  readonly doneBytes: number;
+  readonly totalBytes: number;
+}

@@ -1,0 +1,29 @@
+/**
+ * Pulls one object at a time from an object-mode Readable, for the request/response steps of the
+ * protocol (handshake frames, ACCEPT, RECEIPT, each DATA record). It holds no listener between
+ * calls, so the same stream can later be piped on.
+ */
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { SealdropError } from '../errors.js';
+
+export async function pull<T>(readable: Readable, what: string): Promise<T> {
+  for (;;) {
+    const value = readable.read() as T | null;
+    if (value !== null) return value;
+    if (readable.readableEnded || readable.destroyed) {
+      throw readable.errored ?? new SealdropError('E_CONNECT', `the connection closed while waiting for ${what}`);
+    }
+    await readableOrClosed(readable);
+  }
+}
+
+async function readableOrClosed(readable: Readable): Promise<void> {
+  const listeners = new AbortController();
+  try {
+    // An 'error' is always followed by 'close'; the loop above then reports it.
+    await Promise.race([once(readable, 'readable', listeners), once(readable, 'close', listeners)]).catch(() => undefined);
+  } finally {
+    listeners.abort(); // removes the listener of the event that did not fire
+  }
+}

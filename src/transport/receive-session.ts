@@ -1,0 +1,158 @@
+/**
+ * The receiving side of a transfer (PROTOCOL.md section 6), after the handshake: read the offer,
+ * check it against the path rules and the disk, ask, then take each file through
+ * records → hash → `.part` file with backpressure, and commit only after DONE.
+ */
+import { pipeline } from 'node:stream/promises';
+import { SealdropError } from '../errors.js';
+import { forDisplay } from '../protocol/display.js';
+import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
+import { assertOfferPaths } from '../protocol/paths.js';
+import { RecordType, recordTypeName } from '../protocol/records.js';
+import type { Destination, PartFile } from './destination.js';
+import { HashTap } from './hash-tap.js';
+import type { SecureConnection } from './secure-connection.js';
+import type { TransferProgress } from './progress.js';
+
+/** Receiver limits (section 7, E_TOO_LARGE): more entries than this is refused before any work. */
+export const MAX_OFFER_FILES = 1_000_000;
+
+export interface FilesOfferSummary {
+  readonly kind: 'files';
+  readonly name: string;
+  readonly files: readonly FileEntry[];
+  readonly totalBytes: number;
+}
+
+export interface ReceivedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly finalPath: string;
+}
+
+export type ReceiveResult =
+  | { readonly kind: 'files'; readonly name: string; readonly files: readonly ReceivedFile[]; readonly totalBytes: number }
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'declined'; readonly name: string };
+
+export interface ReceiveOptions {
+  readonly destination: Destination;
+  /** Asks the person (or answers for them); true accepts. Only called for file offers. */
+  readonly decide: (offer: FilesOfferSummary) => Promise<boolean>;
+  readonly onOffer?: (offer: FilesOfferSummary) => void;
+  readonly onProgress?: (progress: TransferProgress) => void;
+}
+
+export async function receiveTransfer(connection: SecureConnection, options: ReceiveOptions): Promise<ReceiveResult> {
+  const parts: PartFile[] = [];
+  try {
+    const offer = parseOffer(await connection.expect(RecordType.OFFER));
+    if (offer.kind === 'text') return await receiveText(connection, offer.text);
+    if (offer.kind === 'chat') throw new SealdropError('E_PROTOCOL', 'the peer offered a chat to a receiver');
+
+    const summary = await readWholeOffer(connection, offer);
+    assertOfferPaths(summary.files.map((f) => f.path));
+    await options.destination.checkOffer(summary.files, summary.totalBytes);
+    options.onOffer?.(summary);
+    if (!(await options.decide(summary))) {
+      await connection.sendJson(RecordType.DECLINE, { reason: 'the receiver declined the offer' });
+      await connection.close();
+      return { kind: 'declined', name: summary.name };
+    }
+    await connection.sendJson(RecordType.ACCEPT, { resume: [] });
+
+    const received: ReceivedFile[] = [];
+    const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
+    for (const [index, entry] of summary.files.entries()) {
+      const start = parseFileStart(await connection.expect(RecordType.FILE));
+      if (start.index !== index || start.offset !== 0) {
+        throw new SealdropError('E_PROTOCOL', `expected FILE for index ${index} from offset 0, got index ${start.index} offset ${start.offset}`);
+      }
+      const part = await options.destination.createPart(entry);
+      parts.push(part);
+      const sha256 = await receiveFileData(connection, part, (bytes) => {
+        progress.doneBytes += bytes;
+        options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
+      });
+      received.push({ path: entry.path, size: entry.size, sha256, finalPath: part.finalPath });
+    }
+    await connection.expect(RecordType.DONE);
+    for (const part of parts.splice(0)) await options.destination.commit(part);
+    await connection.sendJson(RecordType.RECEIPT, { files: received.map((f, index) => ({ index, sha256: f.sha256 })) });
+    await connection.close();
+    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes };
+  } catch (error) {
+    await options.destination.discard(parts);
+    const failure = error instanceof SealdropError ? error : localFailure(error);
+    await connection.fail(failure);
+    throw failure;
+  }
+}
+
+/** Maps local I/O errors to the codes of section 8. */
+function localFailure(error: unknown): SealdropError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new SealdropError('E_NO_SPACE', 'the destination disk is full', { cause: error });
+  return new SealdropError('E_INTERNAL', `local error while receiving: ${(error as Error).message}`, { cause: error });
+}
+
+async function receiveText(connection: SecureConnection, text: string): Promise<ReceiveResult> {
+  await connection.sendJson(RecordType.ACCEPT, { resume: [] });
+  await connection.expect(RecordType.DONE);
+  await connection.sendJson(RecordType.RECEIPT, { files: [] });
+  await connection.close();
+  return { kind: 'text', text };
+}
+
+/** Collects continuation records until `more` is false, checking the totals the first one declared. */
+async function readWholeOffer(connection: SecureConnection, first: Offer & { kind: 'files' }): Promise<FilesOfferSummary> {
+  if (first.fileCount > MAX_OFFER_FILES) {
+    throw new SealdropError('E_TOO_LARGE', `the offer holds ${first.fileCount} files; this receiver takes at most ${MAX_OFFER_FILES}`);
+  }
+  const files = [...first.files];
+  let more = first.more;
+  while (more) {
+    if (files.length > first.fileCount) break;
+    const next = parseOfferContinuation(await connection.expect(RecordType.OFFER));
+    files.push(...next.files);
+    more = next.more;
+  }
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  if (files.length !== first.fileCount || totalBytes !== first.totalBytes) {
+    throw new SealdropError('E_PROTOCOL', `the offer's entries (${files.length} files, ${totalBytes} bytes) do not add up to its totals (${first.fileCount} files, ${first.totalBytes} bytes)`);
+  }
+  return { kind: 'files', name: forDisplay(first.name), files, totalBytes };
+}
+
+/**
+ * DATA records → hash → `.part` file, through one pipeline so a slow disk slows the socket.
+ * Returns the verified SHA-256; throws E_PROTOCOL on a size mismatch, E_INTEGRITY on a hash one.
+ */
+async function receiveFileData(connection: SecureConnection, part: PartFile, onBytes: (bytes: number) => void): Promise<string> {
+  const size = part.entry.size;
+  let expectedDigest = '';
+  async function* dataRecords(): AsyncGenerator<Buffer> {
+    let received = 0;
+    for (;;) {
+      const record = await connection.receive('DATA');
+      if (record.type === RecordType.FILE_END) {
+        expectedDigest = parseFileEnd(record.body);
+        if (received !== size) throw new SealdropError('E_PROTOCOL', `${forDisplay(part.entry.path)}: FILE_END after ${received} of ${size} bytes`);
+        return;
+      }
+      if (record.type !== RecordType.DATA) throw new SealdropError('E_PROTOCOL', `expected DATA or FILE_END, got ${recordTypeName(record.type)}`);
+      received += record.body.length;
+      if (received > size) throw new SealdropError('E_PROTOCOL', `${forDisplay(part.entry.path)}: more DATA than its declared ${size} bytes`);
+      if (record.body.length > 0) yield record.body;
+    }
+  }
+  const tap = new HashTap(onBytes);
+  // flush: the stream fsyncs the file before it closes it, so a verified file is a durable one.
+  await pipeline(dataRecords(), tap, part.handle.createWriteStream({ flush: true }));
+  const actual = tap.digest();
+  if (actual !== expectedDigest) {
+    throw new SealdropError('E_INTEGRITY', `${forDisplay(part.entry.path)}: SHA-256 ${actual} does not match the sender's ${expectedDigest}; the file was not kept`);
+  }
+  return actual;
+}

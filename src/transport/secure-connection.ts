@@ -1,0 +1,152 @@
+/**
+ * A TCP socket after the handshake: records go out sealed, come in opened, in order. Built by
+ * `secureSocket`, which runs the handshake of the given role over the socket, bounded by a
+ * timeout, and closes the socket on any failure.
+ */
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { pipeline } from 'node:stream';
+import { SealdropError, isWireErrorCode } from '../errors.js';
+import type { Intent } from '../protocol/handshake-messages.js';
+import { initiatorHandshake, responderHandshake, type HandshakeChannel, type SecureSession } from '../protocol/handshake.js';
+import { encodeFrame, type Frame } from '../protocol/frames.js';
+import { encodeJson, parseError } from '../protocol/messages.js';
+import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
+import { forDisplay } from '../protocol/display.js';
+import { FrameSplitter } from './frame-splitter.js';
+import { pull } from './pull.js';
+import { DataSealer, RecordOpenerStream } from './record-streams.js';
+
+/** Section 7: the whole handshake completes within 30 seconds of the TCP accept. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+
+export interface SecureSocketOptions {
+  readonly role: 'initiator' | 'responder';
+  readonly codeBytes: Buffer;
+  readonly intent: Intent;
+  readonly handshakeTimeoutMs?: number;
+}
+
+export class SecureConnection {
+  readonly records: RecordOpenerStream;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly session: SecureSession,
+    frames: FrameSplitter,
+  ) {
+    this.records = new RecordOpenerStream(session.opener);
+    // Errors surface through pull() (records.errored) and socket events; nothing to do here.
+    pipeline(frames, this.records, () => undefined);
+  }
+
+  get fingerprint(): string {
+    return this.session.fingerprint;
+  }
+
+  /** Seals and writes one record, waiting for the socket to drain when its buffer is full. */
+  async send(type: RecordType, body: Uint8Array): Promise<void> {
+    const pieces = this.session.sealer.seal(type, body);
+    this.socket.cork();
+    let ready = true;
+    for (const piece of pieces) ready = this.socket.write(piece);
+    this.socket.uncork();
+    if (!ready) await waitForDrain(this.socket);
+  }
+
+  sendJson(type: RecordType, value: object): Promise<void> {
+    return this.send(type, encodeJson(value));
+  }
+
+  /** The next record; a peer's ERROR becomes a SealdropError carrying the peer's code. */
+  async receive(what: string): Promise<Record> {
+    const record = await pull<Record>(this.records, what);
+    if (record.type === RecordType.ERROR) throw peerErrorFrom(record.body);
+    return record;
+  }
+
+  /** The next record, which must be of `type`. */
+  async expect(type: RecordType): Promise<Buffer> {
+    const name = recordTypeName(type);
+    const record = await this.receive(name);
+    if (record.type !== type) {
+      throw new SealdropError('E_PROTOCOL', `expected ${name} from the peer, got ${recordTypeName(record.type)}`);
+    }
+    return record.body;
+  }
+
+  /** A Transform that seals file bytes as DATA records with this connection's counter. */
+  dataSealer(): DataSealer {
+    return new DataSealer(this.session.sealer);
+  }
+
+  /** Tells the peer why we stop (sealed ERROR), if the socket still takes writes, then closes. */
+  async fail(error: SealdropError): Promise<void> {
+    if (this.socket.writable && isWireErrorCode(error.code)) {
+      try {
+        await this.sendJson(RecordType.ERROR, { code: error.code, message: error.message });
+      } catch {
+        // The connection is already going; the local error is what matters.
+      }
+    }
+    await this.close();
+  }
+
+  /** Flushes what was written, then closes. */
+  async close(): Promise<void> {
+    if (this.socket.destroyed) return;
+    const closed = once(this.socket, 'close').catch(() => undefined);
+    this.socket.end();
+    // A peer that never reads must not keep us here.
+    const timer = setTimeout(() => this.socket.destroy(), 2_000);
+    await closed;
+    clearTimeout(timer);
+  }
+}
+
+async function waitForDrain(socket: Socket): Promise<void> {
+  await Promise.race([
+    once(socket, 'drain'),
+    once(socket, 'close').then(() => {
+      throw new SealdropError('E_CONNECT', 'the connection closed while sending');
+    }),
+  ]);
+}
+
+function peerErrorFrom(body: Buffer): SealdropError {
+  const { code, message } = parseError(body);
+  const shown = `the other side stopped: ${forDisplay(message)}`;
+  return new SealdropError(isWireErrorCode(code) ? code : 'E_PEER', shown);
+}
+
+function socketChannel(socket: Socket, frames: FrameSplitter): HandshakeChannel {
+  return {
+    send: (payload) => void socket.write(encodeFrame(payload)),
+    receive: () => pull<Frame>(frames, 'the handshake'),
+  };
+}
+
+/** Runs the handshake over `socket`; on failure the socket is closed (after any FAIL is flushed). */
+export async function secureSocket(socket: Socket, options: SecureSocketOptions): Promise<SecureConnection> {
+  const frames = new FrameSplitter();
+  socket.pipe(frames);
+  socket.once('error', (error) => frames.destroy(error));
+  socket.once('close', () => frames.destroy());
+  const channel = socketChannel(socket, frames);
+  const handshake = options.role === 'initiator' ? initiatorHandshake : responderHandshake;
+  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SealdropError('E_TIMEOUT', `the handshake did not complete within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    const session = await Promise.race([handshake(channel, { codeBytes: options.codeBytes, intent: options.intent }), timeout]);
+    return new SecureConnection(socket, session, frames);
+  } catch (error) {
+    socket.end(); // flushes a FAIL the handshake may have written, then closes
+    setTimeout(() => socket.destroy(), 1_000).unref();
+    throw error instanceof SealdropError ? error : new SealdropError('E_HANDSHAKE', `the handshake failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
