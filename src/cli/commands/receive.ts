@@ -53,7 +53,6 @@ function announce(code: string, host: string, port: number, output: Output): voi
   for (const address of reachableAddresses(host)) {
     output.info(`  sealdrop send FILE... --to ${joinHostPort(address, port)} --code ${code}`);
   }
-  output.jsonResult({ event: 'listening', port, code });
 }
 
 async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destination: Destination, args: ReceiveArguments, output: Output): Promise<ReceiveResult> {
