@@ -173,7 +173,9 @@ export function parseError(body: Uint8Array): PeerError {
  * Splits file entries over OFFER records so that each body stays within one record (section 5:
  * "a list too long for one record continues in further records").
  */
-export function encodeFilesOffer(name: string, files: readonly FileEntry[]): Buffer[] {
+export function encodeFilesOffer(name: string, entries: readonly FileEntry[]): Buffer[] {
+  // Exactly the fields of section 5: callers' richer objects (a local source path, say) stay home.
+  const files = entries.map(({ path, size, mode, mtime }) => ({ path, size, mode, mtime }));
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   const bodies: Buffer[] = [];
   let start = 0;

@@ -117,7 +117,9 @@ export class Destination {
 
   /** Gives a verified, closed part file its final name, mode and mtime, durably. */
   async commit(part: PartFile): Promise<void> {
-    const mtimeSeconds = part.entry.mtime / 1000;
+    // utimes takes float seconds; aim half a millisecond in, so the float's rounding error cannot
+    // pull the stored time below the sender's millisecond (1700000000.123 would read back as .122).
+    const mtimeSeconds = (part.entry.mtime + 0.5) / 1000;
     await chmod(part.partPath, part.entry.mode & 0o777);
     await utimes(part.partPath, mtimeSeconds, mtimeSeconds);
     if (this.overwrite) {

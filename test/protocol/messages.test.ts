@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  encodeFilesOffer,
+  encodeJson,
+  encodeTextOffer,
+  parseAccept,
+  parseDecline,
+  parseError,
+  parseFileEnd,
+  parseFileStart,
+  parseOffer,
+  parseOfferContinuation,
+  parseReceipt,
+  parseText,
+} from '../../src/protocol/messages.js';
+import { MAX_RECORD_BODY_BYTES, RecordType } from '../../src/protocol/records.js';
+import { hex, loadVectors } from '../support/vectors.js';
+
+const doc = loadVectors('handshake-v1.json');
+const PARSERS = [parseOffer, parseOfferContinuation, parseAccept, parseDecline, parseFileStart, parseFileEnd, parseReceipt, parseText, parseError];
+const digest = 'ab'.repeat(32);
+
+describe('record bodies of the vectors', () => {
+  const records = doc.vectors.flatMap((v: any) => v.records);
+  const parserFor: Record<number, (body: Buffer) => unknown> = {
+    [RecordType.ACCEPT]: parseAccept,
+    [RecordType.FILE]: parseFileStart,
+    [RecordType.FILE_END]: parseFileEnd,
+    [RecordType.RECEIPT]: parseReceipt,
+    [RecordType.TEXT]: parseText,
+  };
+  it('parses every JSON body the vectors carry', () => {
+    for (const r of records) {
+      const body = hex(r.body_hex);
+      if (r.type_byte === RecordType.OFFER) {
+        // A continuation record carries only kind, files and more (section 5).
+        const isFirst = JSON.parse(body.toString()).name !== undefined || JSON.parse(body.toString()).kind !== 'files';
+        expect(isFirst ? parseOffer(body) : parseOfferContinuation(body)).toBeDefined();
+      } else if (parserFor[r.type_byte]) {
+        expect(parserFor[r.type_byte]!(body)).toBeDefined();
+      }
+    }
+  });
+
+  it('encodes the files offer of vector 1 as the same JSON', () => {
+    const v = doc.vectors[0];
+    const entries = v.files.map((f: any) => ({ path: f.path, size: f.size, mode: f.mode, mtime: f.mtime }));
+    const [body] = encodeFilesOffer(v.offer_name, entries);
+    expect(JSON.parse(body!.toString())).toEqual(JSON.parse(hex(v.records[0].body_hex).toString()));
+  });
+});
+
+describe('parsers', () => {
+  it('reads a files offer with its entries', () => {
+    const offer = parseOffer(encodeJson({ kind: 'files', name: 'a', fileCount: 1, totalBytes: 3, files: [{ path: 'a', size: 3, mode: 420, mtime: 0 }], extra: 1 }));
+    expect(offer).toEqual({ kind: 'files', name: 'a', fileCount: 1, totalBytes: 3, files: [{ path: 'a', size: 3, mode: 420, mtime: 0 }], more: false });
+  });
+
+  it.each<any>([
+    { what: 'fileCount 0', body: { kind: 'files', name: 'a', fileCount: 0, totalBytes: 0, files: [] } },
+    { what: 'a negative size', body: { kind: 'files', name: 'a', fileCount: 1, totalBytes: 0, files: [{ path: 'a', size: -1, mode: 0, mtime: 0 }] } },
+    { what: 'a size above 2^53-1', body: { kind: 'files', name: 'a', fileCount: 1, totalBytes: 0, files: [{ path: 'a', size: 2 ** 53, mode: 0, mtime: 0 }] } },
+    { what: 'a fractional mtime', body: { kind: 'files', name: 'a', fileCount: 1, totalBytes: 0, files: [{ path: 'a', size: 0, mode: 0, mtime: 1.5 }] } },
+    { what: 'a string size', body: { kind: 'files', name: 'a', fileCount: 1, totalBytes: 0, files: [{ path: 'a', size: '1', mode: 0, mtime: 0 }] } },
+    { what: 'an unknown kind', body: { kind: 'folder' } },
+    { what: 'a non-string text', body: { kind: 'text', text: 5 } },
+  ])('refuses an offer with $what', ({ body }) => {
+    expect(() => parseOffer(encodeJson(body))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+  });
+
+  it('requires lowercase 64-digit digests', () => {
+    expect(parseFileEnd(encodeJson({ sha256: digest }))).toBe(digest);
+    expect(() => parseFileEnd(encodeJson({ sha256: digest.toUpperCase() }))).toThrow();
+    expect(() => parseFileEnd(encodeJson({ sha256: digest.slice(2) }))).toThrow();
+    expect(() => parseAccept(encodeJson({ resume: [{ index: 0, offset: 1, sha256: 'x' }] }))).toThrow();
+  });
+
+  it('refuses bodies that are not UTF-8 JSON objects', () => {
+    for (const body of [Buffer.from([0xff, 0xfe]), Buffer.from('[]'), Buffer.from('null'), Buffer.from('"x"'), Buffer.from('{')]) {
+      for (const parse of PARSERS) expect(() => parse(body)).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+    }
+  });
+
+  it('never throws anything but E_PROTOCOL on arbitrary bytes or JSON (property)', () => {
+    const bodies = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+      fc.json().map((j) => Buffer.from(j)),
+      fc.object().map((o) => encodeJson(o)),
+    );
+    fc.assert(
+      fc.property(bodies, (body) => {
+        for (const parse of PARSERS) {
+          try {
+            parse(body);
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'E_PROTOCOL' });
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('encoders', () => {
+  it('splits a long file list over continuation records that each fit one record', () => {
+    const entries = Array.from({ length: 30_000 }, (_, i) => ({ path: `directory-${i}/${'n'.repeat(40)}-${i}.bin`, size: i, mode: 0o644, mtime: 1_700_000_000_000 }));
+    const bodies = encodeFilesOffer('many', entries);
+    expect(bodies.length).toBeGreaterThan(1);
+    for (const body of bodies) expect(body.length).toBeLessThanOrEqual(MAX_RECORD_BODY_BYTES);
+    const first = parseOffer(bodies[0]!);
+    const rest = bodies.slice(1).map((b) => parseOfferContinuation(b));
+    expect(first).toMatchObject({ kind: 'files', fileCount: 30_000, more: true });
+    expect(rest.at(-1)!.more).toBe(false);
+    const all = [...(first as any).files, ...rest.flatMap((r) => r.files)];
+    expect(all).toEqual(entries);
+  });
+
+  it('sends only the fields of section 5, never a local source path', () => {
+    const [body] = encodeFilesOffer('a', [{ path: 'a', size: 1, mode: 0o644, mtime: 5, sourcePath: '/home/me/secret/a' } as any]);
+    expect(body!.toString()).not.toContain('/home/me');
+    expect(Object.keys(JSON.parse(body!.toString()).files[0]).sort()).toEqual(['mode', 'mtime', 'path', 'size']);
+  });
+
+  it('refuses a text that does not fit one record', () => {
+    expect(encodeTextOffer('x'.repeat(MAX_RECORD_BODY_BYTES))).toBeNull();
+    expect(parseOffer(encodeTextOffer('hi')!)).toEqual({ kind: 'text', text: 'hi' });
+  });
+});

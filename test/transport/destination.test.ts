@@ -1,0 +1,109 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import tmp from 'tmp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Destination, partFileName } from '../../src/transport/destination.js';
+
+let dir: tmp.DirResult;
+let root: string;
+beforeEach(() => {
+  dir = tmp.dirSync({ unsafeCleanup: true });
+  root = dir.name;
+});
+afterEach(() => dir.removeCallback());
+
+const entry = (p: string, size = 3) => ({ path: p, size, mode: 0o640, mtime: 1_700_000_000_123 });
+
+async function land(destination: Destination, p: string, content: string) {
+  const part = await destination.createPart(entry(p, content.length));
+  await part.handle.write(content);
+  await part.handle.close();
+  await destination.commit(part);
+  return part;
+}
+
+describe('Destination.checkOffer', () => {
+  it('accepts new paths, including under directories that do not exist yet', async () => {
+    const destination = await Destination.open(root, false);
+    await expect(destination.checkOffer([entry('a.txt'), entry('new/dir/b.txt')], 6)).resolves.toBeUndefined();
+  });
+
+  it('refuses an existing file without overwrite, and allows a regular one with it', async () => {
+    writeFileSync(path.join(root, 'a.txt'), 'old');
+    await expect((await Destination.open(root, false)).checkOffer([entry('a.txt')], 3)).rejects.toMatchObject({ code: 'E_EXISTS' });
+    await expect((await Destination.open(root, true)).checkOffer([entry('a.txt')], 3)).resolves.toBeUndefined();
+  });
+
+  it('refuses a directory where a file should go, even with overwrite', async () => {
+    mkdirSync(path.join(root, 'a.txt'));
+    await expect((await Destination.open(root, true)).checkOffer([entry('a.txt')], 3)).rejects.toMatchObject({ code: 'E_EXISTS' });
+  });
+
+  it('refuses paths through or onto symbolic links, even pointing inside', async () => {
+    const outside = tmp.dirSync({ unsafeCleanup: true });
+    symlinkSync(outside.name, path.join(root, 'escape'));
+    symlinkSync(path.join(root, 'target'), path.join(root, 'link.txt'));
+    const destination = await Destination.open(root, true);
+    await expect(destination.checkOffer([entry('escape/x')], 3)).rejects.toMatchObject({ code: 'E_BAD_PATH' });
+    await expect(destination.checkOffer([entry('link.txt')], 3)).rejects.toMatchObject({ code: 'E_BAD_PATH' });
+    expect(readdirSync(outside.name)).toEqual([]);
+    outside.removeCallback();
+  });
+
+  it('refuses an offer larger than the free space', async () => {
+    const destination = await Destination.open(root, false);
+    await expect(destination.checkOffer([entry('huge', 2 ** 52)], 2 ** 52)).rejects.toMatchObject({ code: 'E_NO_SPACE' });
+  });
+});
+
+describe('Destination: landing files', () => {
+  it('gives a committed file its name, mode and mtime, and leaves no part file', async () => {
+    const destination = await Destination.open(root, false);
+    await land(destination, 'sub/dir/a.txt', 'abc');
+    const final = path.join(root, 'sub/dir/a.txt');
+    expect(readFileSync(final, 'utf8')).toBe('abc');
+    expect(statSync(final).mode & 0o777).toBe(0o640);
+    expect(Math.trunc(statSync(final).mtimeMs)).toBe(1_700_000_000_123);
+    expect(readdirSync(path.join(root, 'sub/dir'))).toEqual(['a.txt']);
+  });
+
+  it('writes a part file private to the user while data arrives', async () => {
+    const destination = await Destination.open(root, false);
+    const part = await destination.createPart(entry('a.txt'));
+    expect(path.basename(part.partPath)).toBe(partFileName('a.txt'));
+    expect(lstatSync(part.partPath).mode & 0o777).toBe(0o600);
+    expect(existsSync(path.join(root, 'a.txt'))).toBe(false);
+    await destination.discard([part]);
+  });
+
+  it('never replaces a file that appeared during the transfer (no overwrite)', async () => {
+    const destination = await Destination.open(root, false);
+    const part = await destination.createPart(entry('a.txt'));
+    await part.handle.close();
+    writeFileSync(path.join(root, 'a.txt'), 'theirs');
+    await expect(destination.commit(part)).rejects.toMatchObject({ code: 'E_EXISTS' });
+    expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('theirs');
+  });
+
+  it('replaces an existing file atomically with overwrite', async () => {
+    writeFileSync(path.join(root, 'a.txt'), 'old');
+    await land(await Destination.open(root, true), 'a.txt', 'new');
+    expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('new');
+  });
+
+  it('refuses a part file planted as a symbolic link', async () => {
+    const outside = tmp.fileSync();
+    symlinkSync(outside.name, path.join(root, partFileName('a.txt')));
+    const destination = await Destination.open(root, false);
+    await expect(destination.createPart(entry('a.txt'))).rejects.toMatchObject({ code: 'E_EXISTS' });
+    expect(readFileSync(outside.name, 'utf8')).toBe('');
+    outside.removeCallback();
+  });
+
+  it('discards part files and the directories it created', async () => {
+    const destination = await Destination.open(root, false);
+    const part = await destination.createPart(entry('x/y/z.txt'));
+    await destination.discard([part]);
+    expect(readdirSync(root)).toEqual([]);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The sending and receiving sessions against a test peer over 127.0.0.1: they produce the record
+ * types of the vectors in the same order, with the same JSON, and react to the peer's answers.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import tmp from 'tmp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Intent } from '../../src/protocol/handshake-messages.js';
+import { RecordType, recordTypeName } from '../../src/protocol/records.js';
+import { connectTo } from '../../src/transport/connect.js';
+import { Destination } from '../../src/transport/destination.js';
+import { Listener } from '../../src/transport/listener.js';
+import { collectLocalFiles } from '../../src/transport/local-files.js';
+import { receiveTransfer } from '../../src/transport/receive-session.js';
+import { secureSocket } from '../../src/transport/secure-connection.js';
+import { sendFiles, sendText } from '../../src/transport/send-session.js';
+import { TestPeer } from '../support/test-peer.js';
+import { hex, loadVectors } from '../support/vectors.js';
+
+const doc = loadVectors('handshake-v1.json');
+const CODE = '7-crossover-clockwork';
+let dir: tmp.DirResult;
+beforeEach(() => (dir = tmp.dirSync({ unsafeCleanup: true })));
+afterEach(() => dir.removeCallback());
+
+const vectorRecordShape = (v: any) =>
+  v.records.map((r: any) => [r.direction, r.type, r.type === 'DATA' ? r.body_hex : JSON.parse(hex(r.body_hex).toString())]);
+
+async function senderAgainstPeer(start: (connection: Awaited<ReturnType<typeof secureSocket>>) => Promise<unknown>) {
+  const server = await TestPeer.listen();
+  const connecting = connectTo('127.0.0.1', server.port).then((socket) => secureSocket(socket, { role: 'initiator', codeBytes: Buffer.from(CODE), intent: Intent.SEND }));
+  const peer = await server.accepted;
+  await peer.handshake('responder', CODE, Intent.RECEIVE);
+  const outcome = connecting.then(start);
+  outcome.catch(() => undefined);
+  return { peer, outcome, close: server.close };
+}
+
+describe('sending session', () => {
+  // Vector 3 splits its OFFER over two records to show a continuation; this sender fills one record first.
+  const singleOffer = (v: any) => v.records.filter((r: any) => r.type === 'OFFER').length === 1;
+  it.each<any>(doc.vectors.filter((v: any) => v.kind === 'files' && v.initiator_intent === Intent.SEND && singleOffer(v)))('sends the records of vector "$name"', async (v) => {
+    for (const f of v.files) {
+      mkdirSync(path.dirname(path.join(dir.name, f.path)), { recursive: true });
+      writeFileSync(path.join(dir.name, f.path), hex(f.content_hex));
+    }
+    const selection = await collectLocalFiles([path.join(dir.name, v.files[0].path)], () => undefined);
+    const fixed = { ...selection, name: v.offer_name, files: selection.files.map((f, i) => ({ ...f, mode: v.files[i].mode, mtime: v.files[i].mtime })) };
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, fixed));
+    const seen: any[] = [];
+    for (;;) {
+      const record = (await peer.nextRecord())!;
+      const name = recordTypeName(record.type);
+      seen.push(['i2r', name, name === 'DATA' ? record.body.toString('hex') : JSON.parse(record.body.toString())]);
+      const reply = v.records.find((r: any, i: number) => r.direction === 'r2i' && i === seen.length);
+      if (reply) {
+        peer.send(reply.type_byte, hex(reply.body_hex));
+        seen.push(['r2i', reply.type, JSON.parse(hex(reply.body_hex).toString())]);
+      }
+      if (name === 'DONE') break;
+    }
+    await expect(outcome).resolves.toHaveLength(1);
+    expect(seen).toEqual(vectorRecordShape(v));
+    close();
+  });
+
+  it('sends a text as OFFER, DONE and succeeds on RECEIPT', async () => {
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendText(connection, 'hi'));
+    expect(JSON.parse((await peer.nextRecord())!.body.toString())).toEqual({ kind: 'text', text: 'hi' });
+    peer.send(RecordType.ACCEPT, { resume: [] });
+    expect((await peer.nextRecord())!.type).toBe(RecordType.DONE);
+    peer.send(RecordType.RECEIPT, { files: [] });
+    await expect(outcome).resolves.toBeUndefined();
+    close();
+  });
+
+  it('fails with E_INTEGRITY when the RECEIPT names another hash', async () => {
+    writeFileSync(path.join(dir.name, 'a.txt'), 'abc');
+    const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, selection));
+    await peer.nextRecord();
+    peer.send(RecordType.ACCEPT, { resume: [] });
+    while ((await peer.nextRecord())!.type !== RecordType.DONE);
+    peer.send(RecordType.RECEIPT, { files: [{ index: 0, sha256: '00'.repeat(32) }] });
+    await expect(outcome).rejects.toMatchObject({ code: 'E_INTEGRITY' });
+    close();
+  });
+
+  it('stops at once with the receiver\'s own code when it sends ERROR', async () => {
+    writeFileSync(path.join(dir.name, 'a.txt'), 'abc');
+    const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, selection));
+    await peer.nextRecord();
+    peer.send(RecordType.ERROR, { code: 'E_EXISTS', message: 'a.txt already exists' });
+    await expect(outcome).rejects.toMatchObject({ code: 'E_EXISTS' });
+    close();
+  });
+});
+
+describe('receiving session', () => {
+  async function receiverWithPeer(overwrite = false) {
+    const listener = await Listener.open('127.0.0.1', 0);
+    const destination = await Destination.open(dir.name, overwrite);
+    const result = listener
+      .acceptSecure({ codeBytes: Buffer.from(CODE), intent: Intent.RECEIVE })
+      .then((connection) => receiveTransfer(connection, { destination, decide: async () => true }))
+      .finally(() => listener.close());
+    result.catch(() => undefined);
+    const peer = await TestPeer.connect(listener.port);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    return { peer, result };
+  }
+
+  it.each<any>(doc.vectors.filter((v: any) => v.kind === 'files' && v.initiator_intent === Intent.SEND))('answers vector "$name" with its ACCEPT and RECEIPT', async (v) => {
+    const { peer, result } = await receiverWithPeer();
+    const replies: any[] = [];
+    for (const r of v.records.filter((r: any) => r.direction === 'i2r')) peer.send(r.type_byte, hex(r.body_hex));
+    for (;;) {
+      const record = await peer.nextRecord();
+      if (!record) break;
+      replies.push(['r2i', recordTypeName(record.type), JSON.parse(record.body.toString())]);
+    }
+    await result;
+    expect(replies).toEqual(vectorRecordShape(v).filter((r: any) => r[0] === 'r2i'));
+    for (const f of v.files) expect(readFileSync(path.join(dir.name, f.path)).toString('hex')).toBe(f.content_hex);
+  });
+
+  it('receives a text message', async () => {
+    const { peer, result } = await receiverWithPeer();
+    peer.send(RecordType.OFFER, { kind: 'text', text: 'hello' });
+    expect((await peer.nextRecord())!.type).toBe(RecordType.ACCEPT);
+    peer.send(RecordType.DONE, {});
+    expect((await peer.nextRecord())!.type).toBe(RecordType.RECEIPT);
+    await expect(result).resolves.toEqual({ kind: 'text', text: 'hello' });
+  });
+});
