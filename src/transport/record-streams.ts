@@ -3,10 +3,14 @@
  * `stream.pipeline` with backpressure and memory stays flat whatever the file size:
  *
  * - DataSealer: file bytes in, sealed DATA frames out (as pieces for writev);
- * - RecordOpenerStream: frames in, authenticated records out.
+ * - RecordOpenerStream: frames in, authenticated records out;
+ * - SocketSink: the end of one file's pipeline, writing into the connection's socket without
+ *   ending it (a pipeline straight into the socket would add listeners to it for every file).
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Socket } from 'node:net';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import type { Frame } from '../protocol/frames.js';
+import { waitForDrain } from './drain.js';
 import { MAX_RECORD_BODY_BYTES, RecordType, type Record, type RecordOpener, type RecordSealer } from '../protocol/records.js';
 
 export class RecordOpenerStream extends Transform {
@@ -37,5 +41,20 @@ export class DataSealer extends Transform {
       for (const piece of this.sealer.seal(RecordType.DATA, body)) this.push(piece);
     }
     callback();
+  }
+}
+
+export class SocketSink extends Writable {
+  constructor(private readonly socket: Socket) {
+    super({ highWaterMark: MAX_RECORD_BODY_BYTES });
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.socket.cork();
+    let ready = true;
+    for (const { chunk } of chunks) ready = this.socket.write(chunk);
+    this.socket.uncork();
+    if (ready) callback();
+    else waitForDrain(this.socket).then(() => callback(), callback);
   }
 }

@@ -15,7 +15,8 @@ import { RecordType, recordTypeName, type Record } from '../protocol/records.js'
 import { forDisplay } from '../protocol/display.js';
 import { FrameSplitter } from './frame-splitter.js';
 import { pull } from './pull.js';
-import { DataSealer, RecordOpenerStream } from './record-streams.js';
+import { waitForDrain } from './drain.js';
+import { DataSealer, RecordOpenerStream, SocketSink } from './record-streams.js';
 
 /** Section 7: the whole handshake completes within 30 seconds of the TCP accept. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
@@ -80,6 +81,11 @@ export class SecureConnection {
     return new DataSealer(this.session.sealer);
   }
 
+  /** A Writable into the socket for one file's pipeline; finishing it leaves the socket open. */
+  socketSink(): SocketSink {
+    return new SocketSink(this.socket);
+  }
+
   /** Tells the peer why we stop (sealed ERROR), if the socket still takes writes, then closes. */
   async fail(error: SealdropError): Promise<void> {
     if (this.socket.writable && isWireErrorCode(error.code)) {
@@ -102,15 +108,6 @@ export class SecureConnection {
     await closed;
     clearTimeout(timer);
   }
-}
-
-async function waitForDrain(socket: Socket): Promise<void> {
-  await Promise.race([
-    once(socket, 'drain'),
-    once(socket, 'close').then(() => {
-      throw new SealdropError('E_CONNECT', 'the connection closed while sending');
-    }),
-  ]);
 }
 
 function peerErrorFrom(body: Buffer): SealdropError {

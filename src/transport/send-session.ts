@@ -106,7 +106,7 @@ async function sendFile(connection: SecureConnection, index: number, file: Local
   if (file.size > 0) {
     // `end` stops at the offered size even if the file grows meanwhile; a shrink is caught below.
     const source = createReadStream(file.sourcePath, { start: 0, end: file.size - 1, highWaterMark: READ_CHUNK_BYTES });
-    await pipeline(source, tap, connection.dataSealer(), connection.socket, { end: false, signal });
+    await pipeline(source, tap, connection.dataSealer(), connection.socketSink(), { signal });
   }
   if (tap.bytes !== file.size) {
     throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes)`);
