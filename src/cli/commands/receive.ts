@@ -26,8 +26,12 @@ export interface ReceiveArguments {
 /** How many offered paths are listed before "… and N more". */
 const OFFER_LINES_SHOWN = 10;
 
-/** Failures after the handshake that leave the code valid (section 7): wait for the sender again. */
-const TRANSFER_BROKE_OFF = new Set(['E_CONNECT', 'E_PROTOCOL', 'E_INTEGRITY', 'E_PEER', 'E_TIMEOUT', 'E_INTERNAL']);
+/**
+ * Failures after the handshake that leave the code valid (section 7) and are worth waiting out:
+ * the connection dropped, or the sender itself gave up (ERROR). A peer that breaks the protocol
+ * or sends data that fails its hash ends the receive instead, with that code.
+ */
+const TRANSFER_BROKE_OFF = new Set(['E_CONNECT', 'E_PEER', 'E_TIMEOUT']);
 
 export async function runReceive(args: ReceiveArguments, output: Output): Promise<void> {
   const given = await readCode(args.code, output, { prompt: false });
