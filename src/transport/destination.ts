@@ -4,14 +4,20 @@
  * or over an existing file without permission. Data goes to a `.part` file created exclusively
  * next to its target; only a verified, fsynced file is given its final name, by a link (which
  * refuses to replace anything) or, with `--overwrite`, by an atomic rename.
+ *
+ * Resume (section 6): beside each part file a small JSON record names the entry (path, size,
+ * mtime) it belongs to. When a transfer breaks off, the parts are kept; a later offer of the same
+ * entry resumes from the part's length, after both sides compared the prefix's SHA-256.
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { link, lstat, mkdir, open, realpath, rename, rmdir, statfs, unlink, utimes, chmod, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readFile, realpath, rename, rmdir, statfs, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import type { FileEntry } from '../protocol/messages.js';
+import { hashFile } from './file-hash.js';
+import type { HashedPrefix } from './hash-tap.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -31,6 +37,18 @@ const lstatOrNull = (target: string): Promise<Stats | null> =>
 export function partFileName(entryPath: string): string {
   return `.sealdrop-${createHash('sha256').update(entryPath).digest('hex').slice(0, 16)}.part`;
 }
+
+/** Beside a part file: which offered entry its bytes belong to. */
+const partRecordPath = (partPath: string) => `${partPath}.json`;
+
+function sameEntry(record: unknown, entry: FileEntry): boolean {
+  const r = record as Partial<FileEntry> | null;
+  return r?.path === entry.path && r.size === entry.size && r.mtime === entry.mtime;
+}
+
+/** O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed. */
+const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
 
 export class Destination {
   readonly #createdDirectories: string[] = [];
@@ -82,24 +100,59 @@ export class Destination {
     }
   }
 
-  /** Creates the parent directories (never through a link) and the `.part` file, exclusively. */
-  async createPart(entry: FileEntry): Promise<PartFile> {
+  /** Where an entry's target and its part file go. */
+  #locate(entry: FileEntry): { finalPath: string; partPath: string } {
     const segments = entry.path.split('/');
-    let directory = this.root;
-    for (const segment of segments.slice(0, -1)) {
-      directory = path.join(directory, segment);
-      await this.#ensureDirectory(directory, entry.path);
+    const directory = path.join(this.root, ...segments.slice(0, -1));
+    return { finalPath: path.join(directory, segments.at(-1)!), partPath: path.join(directory, partFileName(entry.path)) };
+  }
+
+  /**
+   * A part file kept from an earlier transfer of the same entry (path, size, mtime), with the
+   * hash of what it holds; null if there is none, it belongs to another entry, or it is a link.
+   */
+  async findResumable(entry: FileEntry): Promise<HashedPrefix | null> {
+    const { partPath } = this.#locate(entry);
+    const stats = await lstatOrNull(partPath).catch(() => null);
+    if (!stats?.isFile() || stats.size === 0 || stats.size > entry.size) return null;
+    const record = await readFile(partRecordPath(partPath), 'utf8').then(JSON.parse, () => null).catch(() => null);
+    return sameEntry(record, entry) ? hashFile(partPath, stats.size) : null;
+  }
+
+  /**
+   * Creates the parent directories (never through a link) and the part file, exclusively; or,
+   * resuming from `offset`, reopens the kept part file for appending.
+   */
+  async createPart(entry: FileEntry, offset = 0): Promise<PartFile> {
+    const { finalPath, partPath } = this.#locate(entry);
+    let current = this.root;
+    for (const segment of entry.path.split('/').slice(0, -1)) {
+      current = path.join(current, segment);
+      await this.#ensureDirectory(current, entry.path);
     }
-    const finalPath = path.join(directory, segments.at(-1)!);
-    const partPath = path.join(directory, partFileName(entry.path));
-    // O_EXCL refuses anything already there; O_NOFOLLOW refuses a link planted in its place.
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const handle = await open(partPath, flags, 0o600).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EEXIST'
-        ? new SealdropError('E_EXISTS', `${forDisplay(partPath)} is in the way (left by an earlier transfer?); remove it and try again`)
-        : error;
+    if (offset > 0) {
+      const handle = await open(partPath, APPEND_EXISTING);
+      if ((await handle.stat()).size !== offset) {
+        await handle.close();
+        throw new SealdropError('E_INTERNAL', `${forDisplay(partPath)} changed since it was offered for resuming`);
+      }
+      return { entry, partPath, finalPath, handle };
+    }
+    // A part file of ours left by an earlier, different offer of this path is stale: start afresh.
+    await this.#removePartFiles(partPath);
+    const handle = await open(partPath, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${forDisplay(partPath)} appeared while preparing the transfer`) : error;
     });
+    await writeFile(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }), { flag: CREATE_EXCLUSIVE, mode: 0o600 });
     return { entry, partPath, finalPath, handle };
+  }
+
+  async #removePartFiles(partPath: string): Promise<void> {
+    for (const file of [partPath, partRecordPath(partPath)]) {
+      await unlink(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
   }
 
   async #ensureDirectory(directory: string, entryPath: string): Promise<void> {
@@ -131,16 +184,22 @@ export class Destination {
       });
       await unlink(part.partPath);
     }
+    await unlink(partRecordPath(part.partPath));
     await syncDirectory(path.dirname(part.finalPath));
   }
 
-  /** Removes a part file and, if now empty, the directories this transfer created. */
+  /** Removes part files and, if now empty, the directories this transfer created. */
   async discard(parts: readonly PartFile[]): Promise<void> {
     for (const part of parts) {
       await part.handle.close().catch(() => undefined);
-      await unlink(part.partPath).catch(() => undefined);
+      await this.#removePartFiles(part.partPath).catch(() => undefined);
     }
     for (const directory of [...this.#createdDirectories].reverse()) await rmdir(directory).catch(() => undefined);
+  }
+
+  /** Closes part files but keeps them (and their records) for a later resume. */
+  async keep(parts: readonly PartFile[]): Promise<void> {
+    for (const part of parts) await part.handle.close().catch(() => undefined);
   }
 }
 

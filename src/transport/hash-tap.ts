@@ -1,15 +1,27 @@
 /** A pass-through stage that hashes (SHA-256) and counts the bytes flowing through it. */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
-export class HashTap extends Transform {
-  readonly #hash = createHash('sha256');
-  #bytes = 0;
+/** A hash already fed with the first `bytes` bytes of a file (a resumed transfer's prefix). */
+export interface HashedPrefix {
+  readonly hash: Hash;
+  readonly bytes: number;
+}
 
-  constructor(private readonly onBytes: (bytes: number) => void = () => undefined) {
+export class HashTap extends Transform {
+  readonly #hash: Hash;
+  #bytes: number;
+
+  constructor(
+    private readonly onBytes: (bytes: number) => void = () => undefined,
+    prefix?: HashedPrefix,
+  ) {
     super();
+    this.#hash = prefix ? prefix.hash.copy() : createHash('sha256');
+    this.#bytes = prefix?.bytes ?? 0;
   }
 
+  /** Bytes hashed so far, the prefix included. */
   get bytes(): number {
     return this.#bytes;
   }

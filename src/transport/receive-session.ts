@@ -1,7 +1,8 @@
 /**
  * The receiving side of a transfer (PROTOCOL.md section 6), after the handshake: read the offer,
- * check it against the path rules and the disk, ask, then take each file through
- * records → hash → `.part` file with backpressure, and commit only after DONE.
+ * check it against the path rules and the disk, ask, offer to resume what an earlier transfer
+ * left, then take each file through records → hash → `.part` file with backpressure, and commit
+ * only after DONE.
  */
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
@@ -10,12 +11,19 @@ import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type 
 import { assertOfferPaths } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { Destination, PartFile } from './destination.js';
-import { HashTap } from './hash-tap.js';
+import { HashTap, type HashedPrefix } from './hash-tap.js';
 import type { SecureConnection } from './secure-connection.js';
 import type { TransferProgress } from './progress.js';
 
 /** Receiver limits (section 7, E_TOO_LARGE): more entries than this is refused before any work. */
 export const MAX_OFFER_FILES = 1_000_000;
+
+/**
+ * Failures that leave the code valid and the part files worth keeping for a resume: the
+ * connection dropped, the sender gave up, or the person pressed Ctrl-C. Anything else (a
+ * protocol breach, a hash mismatch, a refusal) discards what this transfer wrote.
+ */
+export const RESUMABLE_FAILURES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_PEER', 'E_TIMEOUT', 'E_INTERRUPTED']);
 
 export interface FilesOfferSummary {
   readonly kind: 'files';
@@ -60,18 +68,23 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
       await connection.close();
       return { kind: 'declined', name: summary.name };
     }
-    await connection.sendJson(RecordType.ACCEPT, { resume: [] });
+    const resumable = await findResumable(options.destination, summary.files);
+    const resume = [...resumable].map(([index, prefix]) => ({ index, offset: prefix.bytes, sha256: prefix.hash.copy().digest('hex') }));
+    await connection.sendJson(RecordType.ACCEPT, { resume });
 
     const received: ReceivedFile[] = [];
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
     for (const [index, entry] of summary.files.entries()) {
       const start = parseFileStart(await connection.expect(RecordType.FILE));
-      if (start.index !== index || start.offset !== 0) {
-        throw new SealdropError('E_PROTOCOL', `expected FILE for index ${index} from offset 0, got index ${start.index} offset ${start.offset}`);
+      const prefix = resumable.get(index);
+      if (start.index !== index || (start.offset !== 0 && start.offset !== prefix?.bytes)) {
+        throw new SealdropError('E_PROTOCOL', `expected FILE for index ${index} from offset 0${prefix ? ` or ${prefix.bytes}` : ''}, got index ${start.index} offset ${start.offset}`);
       }
-      const part = await options.destination.createPart(entry);
+      const resumed = start.offset > 0 ? prefix : undefined;
+      const part = await options.destination.createPart(entry, start.offset);
       parts.push(part);
-      const sha256 = await receiveFileData(connection, part, (bytes) => {
+      progress.doneBytes += start.offset;
+      const sha256 = await receiveFileData(connection, part, resumed, (bytes) => {
         progress.doneBytes += bytes;
         options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
       });
@@ -83,11 +96,22 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     await connection.close();
     return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes };
   } catch (error) {
-    await options.destination.discard(parts);
     const failure = error instanceof SealdropError ? error : localFailure(error);
+    if (RESUMABLE_FAILURES.has(failure.code)) await options.destination.keep(parts);
+    else await options.destination.discard(parts);
     await connection.fail(failure);
     throw failure;
   }
+}
+
+/** Part files kept from an earlier transfer of the same entries, by offer index. */
+async function findResumable(destination: Destination, files: readonly FileEntry[]): Promise<Map<number, HashedPrefix>> {
+  const found = new Map<number, HashedPrefix>();
+  for (const [index, entry] of files.entries()) {
+    const prefix = await destination.findResumable(entry);
+    if (prefix) found.set(index, prefix);
+  }
+  return found;
 }
 
 /** Maps local I/O errors to the codes of section 8. */
@@ -129,11 +153,16 @@ async function readWholeOffer(connection: SecureConnection, first: Offer & { kin
  * DATA records → hash → `.part` file, through one pipeline so a slow disk slows the socket.
  * Returns the verified SHA-256; throws E_PROTOCOL on a size mismatch, E_INTEGRITY on a hash one.
  */
-async function receiveFileData(connection: SecureConnection, part: PartFile, onBytes: (bytes: number) => void): Promise<string> {
+async function receiveFileData(
+  connection: SecureConnection,
+  part: PartFile,
+  prefix: HashedPrefix | undefined,
+  onBytes: (bytes: number) => void,
+): Promise<string> {
   const size = part.entry.size;
   let expectedDigest = '';
   async function* dataRecords(): AsyncGenerator<Buffer> {
-    let received = 0;
+    let received = prefix?.bytes ?? 0;
     for (;;) {
       const record = await connection.receive('DATA');
       if (record.type === RecordType.FILE_END) {
@@ -147,7 +176,7 @@ async function receiveFileData(connection: SecureConnection, part: PartFile, onB
       if (record.body.length > 0) yield record.body;
     }
   }
-  const tap = new HashTap(onBytes);
+  const tap = new HashTap(onBytes, prefix);
   // flush: the stream fsyncs the file before it closes it, so a verified file is a durable one.
   await pipeline(dataRecords(), tap, part.handle.createWriteStream({ flush: true }));
   const actual = tap.digest();

@@ -1,15 +1,17 @@
 /**
  * The sending side of a transfer (PROTOCOL.md section 6), after the handshake: offer, wait for
- * ACCEPT, then each file through file → hash → seal → socket with backpressure, DONE, and success
- * only once the receiver's RECEIPT names the same SHA-256 for every file.
+ * ACCEPT, then each file (from where the receiver's kept prefix matches ours, if it has one)
+ * through file → hash → seal → socket with backpressure, DONE, and success only once the
+ * receiver's RECEIPT names the same SHA-256 for every file.
  */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
-import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt } from '../protocol/messages.js';
+import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type ResumePoint } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
-import { HashTap } from './hash-tap.js';
+import { hashFile } from './file-hash.js';
+import { HashTap, type HashedPrefix } from './hash-tap.js';
 import type { LocalFile, LocalSelection } from './local-files.js';
 import type { TransferProgress } from './progress.js';
 import type { SecureConnection } from './secure-connection.js';
@@ -29,14 +31,14 @@ export interface SendOptions {
 }
 
 /** Sends an OFFER and waits for the answer: ACCEPT goes on, DECLINE and ERROR end the transfer. */
-async function offerAndAwaitAccept(connection: SecureConnection, offerBodies: readonly Buffer[]): Promise<void> {
+async function offerAndAwaitAccept(connection: SecureConnection, offerBodies: readonly Buffer[]): Promise<ResumePoint[]> {
   for (const body of offerBodies) await connection.send(RecordType.OFFER, body);
   const answer = await connection.receive('ACCEPT');
   if (answer.type === RecordType.DECLINE) {
     throw new SealdropError('E_DECLINED', `the receiver declined: ${forDisplay(parseDecline(answer.body))}`);
   }
   if (answer.type !== RecordType.ACCEPT) throw unexpected('ACCEPT', answer);
-  parseAccept(answer.body);
+  return parseAccept(answer.body);
 }
 
 function unexpected(wanted: string, record: Record): SealdropError {
@@ -57,7 +59,7 @@ export async function sendText(connection: SecureConnection, text: string): Prom
 
 export async function sendFiles(connection: SecureConnection, selection: LocalSelection, options: SendOptions = {}): Promise<SentFile[]> {
   return runSending(connection, async () => {
-    await offerAndAwaitAccept(connection, encodeFilesOffer(selection.name, selection.files));
+    const resumePoints = new Map((await offerAndAwaitAccept(connection, encodeFilesOffer(selection.name, selection.files))).map((p) => [p.index, p]));
     options.onAccepted?.();
 
     // The receiver speaks again only with RECEIPT, or with ERROR if it gives up (disk full, say):
@@ -70,7 +72,9 @@ export async function sendFiles(connection: SecureConnection, selection: LocalSe
     const progress = { doneBytes: 0, totalBytes: selection.totalBytes };
     try {
       for (const [index, file] of selection.files.entries()) {
-        sent.push(await sendFile(connection, index, file, stop.signal, (bytes) => {
+        const start = await resumeOffset(file, resumePoints.get(index));
+        progress.doneBytes += start?.bytes ?? 0;
+        sent.push(await sendFile(connection, index, file, start, stop.signal, (bytes) => {
           progress.doneBytes += bytes;
           options.onProgress?.({ index, path: file.path, fileBytes: bytes, fileSize: file.size, ...progress });
         }));
@@ -100,12 +104,30 @@ async function runSending<T>(connection: SecureConnection, steps: () => Promise<
   }
 }
 
-async function sendFile(connection: SecureConnection, index: number, file: LocalFile, signal: AbortSignal, onBytes: (n: number) => void): Promise<SentFile> {
-  await connection.sendJson(RecordType.FILE, { index, offset: 0 });
-  const tap = new HashTap(onBytes);
-  if (file.size > 0) {
+/**
+ * Section 6: where the receiver kept a prefix, hash ours; if they match, continue after it
+ * (the returned hash goes on over the rest), otherwise start from 0.
+ */
+async function resumeOffset(file: LocalFile, point: ResumePoint | undefined): Promise<HashedPrefix | undefined> {
+  if (!point || point.offset > file.size) return undefined;
+  const prefix = await hashFile(file.sourcePath, point.offset);
+  return prefix.bytes === point.offset && prefix.hash.copy().digest('hex') === point.sha256 ? prefix : undefined;
+}
+
+async function sendFile(
+  connection: SecureConnection,
+  index: number,
+  file: LocalFile,
+  prefix: HashedPrefix | undefined,
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<SentFile> {
+  const offset = prefix?.bytes ?? 0;
+  await connection.sendJson(RecordType.FILE, { index, offset });
+  const tap = new HashTap(onBytes, prefix);
+  if (file.size > offset) {
     // `end` stops at the offered size even if the file grows meanwhile; a shrink is caught below.
-    const source = createReadStream(file.sourcePath, { start: 0, end: file.size - 1, highWaterMark: READ_CHUNK_BYTES });
+    const source = createReadStream(file.sourcePath, { start: offset, end: file.size - 1, highWaterMark: READ_CHUNK_BYTES });
     await pipeline(source, tap, connection.dataSealer(), connection.socketSink(), { signal });
   }
   if (tap.bytes !== file.size) {

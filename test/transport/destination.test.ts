@@ -91,13 +91,34 @@ describe('Destination: landing files', () => {
     expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('new');
   });
 
-  it('refuses a part file planted as a symbolic link', async () => {
+  it('never writes through a link planted where the part file goes', async () => {
     const outside = tmp.fileSync();
     symlinkSync(outside.name, path.join(root, partFileName('a.txt')));
     const destination = await Destination.open(root, false);
-    await expect(destination.createPart(entry('a.txt'))).rejects.toMatchObject({ code: 'E_EXISTS' });
+    expect(await destination.findResumable(entry('a.txt'))).toBeNull();
+    const part = await destination.createPart(entry('a.txt'));
+    await part.handle.write('abc');
+    await part.handle.close();
     expect(readFileSync(outside.name, 'utf8')).toBe('');
+    expect(lstatSync(part.partPath).isFile()).toBe(true);
     outside.removeCallback();
+  });
+
+  it('keeps a part file for the same entry and resumes it from its length', async () => {
+    const destination = await Destination.open(root, false);
+    const first = await destination.createPart(entry('a.txt', 6));
+    await first.handle.write('abc');
+    await destination.keep([first]);
+    const prefix = await destination.findResumable(entry('a.txt', 6));
+    expect(prefix?.bytes).toBe(3);
+    expect(prefix?.hash.copy().digest('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await destination.findResumable({ ...entry('a.txt', 6), mtime: 1 })).toBeNull(); // another version
+    const resumed = await destination.createPart(entry('a.txt', 6), 3);
+    await resumed.handle.write('def');
+    await resumed.handle.close();
+    await destination.commit(resumed);
+    expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('abcdef');
+    expect(readdirSync(root)).toEqual(['a.txt']);
   });
 
   it('discards part files and the directories it created', async () => {

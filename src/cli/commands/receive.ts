@@ -5,7 +5,7 @@ import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { Destination } from '../../transport/destination.js';
 import { Listener, type ListenerEvent } from '../../transport/listener.js';
-import { receiveTransfer, type FilesOfferSummary, type ReceiveResult } from '../../transport/receive-session.js';
+import { RESUMABLE_FAILURES, receiveTransfer, type FilesOfferSummary, type ReceiveResult } from '../../transport/receive-session.js';
 import { joinHostPort, reachableAddresses } from '../addresses.js';
 import { readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
@@ -26,12 +26,6 @@ export interface ReceiveArguments {
 /** How many offered paths are listed before "… and N more". */
 const OFFER_LINES_SHOWN = 10;
 
-/**
- * Failures after the handshake that leave the code valid (section 7) and are worth waiting out:
- * the connection dropped, or the sender itself gave up (ERROR). A peer that breaks the protocol
- * or sends data that fails its hash ends the receive instead, with that code.
- */
-const TRANSFER_BROKE_OFF = new Set(['E_CONNECT', 'E_PEER', 'E_TIMEOUT']);
 
 export async function runReceive(args: ReceiveArguments, output: Output): Promise<void> {
   const given = await readCode(args.code, output, { prompt: false });
@@ -78,8 +72,10 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
         onProgress: (progress) => output.progress(progress),
       });
     } catch (error) {
-      if (!(error instanceof SealdropError) || !TRANSFER_BROKE_OFF.has(error.code)) throw error;
-      output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing was kept. Waiting for the sender to try again (Ctrl-C to stop)`);
+      // A dropped connection or a sender that gave up leaves the code valid (section 7): wait for
+      // the same send to be run again, which resumes. Anything else ends the receive.
+      if (!(error instanceof SealdropError) || !RESUMABLE_FAILURES.has(error.code) || error.code === 'E_INTERRUPTED') throw error;
+      output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`);
       listener.release();
     } finally {
       removeCleanup();
