@@ -16,8 +16,8 @@ import type { LocalFile, LocalSelection } from './local-files.js';
 import type { TransferProgress } from './progress.js';
 import type { SecureConnection } from './secure-connection.js';
 
-/** Bytes per file read, and so per DATA record: large enough to amortise the per-record cost. */
-export const READ_CHUNK_BYTES = 256 * 1024;
+/** Bytes per file read, and so per DATA record: one full record, to amortise the per-record cost. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
 
 export interface SentFile {
   readonly path: string;
