@@ -33,6 +33,12 @@ export class Output {
     if (!this.options.quiet && !this.options.json) process.stderr.write(`${message}\n`);
   }
 
+  /** What the person cannot do without (the code to read out): stderr even with --quiet or --json. */
+  essential(message: string): void {
+    this.#stopAnimation();
+    process.stderr.write(`${message}\n`);
+  }
+
   /** A warning is shown even with --quiet: it says something the person must know. */
   warn(message: string): void {
     this.#stopAnimation();

@@ -46,10 +46,10 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
 }
 
 function announce(code: string, host: string, port: number, output: Output): void {
-  output.info(`Code: ${code}`);
-  output.info('On the other machine, run:');
+  output.essential(`Code: ${code}`);
+  output.essential('On the other machine, run:');
   for (const address of reachableAddresses(host)) {
-    output.info(`  sealdrop send FILE... --to ${joinHostPort(address, port)} --code ${code}`);
+    output.essential(`  sealdrop send FILE... --to ${joinHostPort(address, port)} --code ${code}`);
   }
 }
 
