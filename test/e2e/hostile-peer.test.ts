@@ -1,0 +1,318 @@
+/**
+ * End to end against a hostile or broken peer: test/support/test-peer.ts speaks the protocol with
+ * the project's own module over 127.0.0.1 and misbehaves on purpose, while the real bin/sealdrop
+ * is the other side. Each case checks the exit status, the error code and the disk afterwards.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect } from 'vitest';
+import { ELEMENT_BYTES, i2osp } from '../../src/crypto/group.js';
+import { encodeFrame, frameHeader } from '../../src/protocol/frames.js';
+import { Intent, Role, encodeHello, encodeFail } from '../../src/protocol/handshake-messages.js';
+import { RecordType } from '../../src/protocol/records.js';
+import { killLeftovers } from '../support/cli.js';
+import { e2e, type E2EScope } from '../support/e2e.js';
+import { listTree } from '../support/files.js';
+import { TestPeer } from '../support/test-peer.js';
+
+afterAll(killLeftovers);
+
+const CODE = '4-hostile-peer-test';
+const digestOf = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+async function receiverAndPeer(sd: E2EScope, out = sd.ws.out) {
+  const receiver = await sd.startReceiver({ out, code: CODE, args: ['--yes'] });
+  const peer = await TestPeer.connect(receiver.port);
+  sd.sockets.push(peer.socket);
+  return { receiver, peer };
+}
+
+/** A peer past the handshake that offered one file of `content` and got ACCEPT. */
+async function acceptedOffer(sd: E2EScope, content: Buffer, paths = ['report.txt']) {
+  const { receiver, peer } = await receiverAndPeer(sd);
+  await peer.handshake('initiator', CODE, Intent.SEND);
+  const files = paths.map((p) => ({ path: p, size: content.length, mode: 0o644, mtime: 1_700_000_000_000 }));
+  peer.send(RecordType.OFFER, { kind: 'files', name: paths[0], fileCount: files.length, totalBytes: content.length * files.length, files });
+  return { receiver, peer };
+}
+
+async function expectReceiverExit(sd: E2EScope, receiver: { process: any }, status: number, code: string) {
+  expect(await receiver.process.waitForExit()).toBe(status);
+  expect(receiver.process.stderr).toContain(code);
+  expect(listTree(sd.ws.out)).toEqual([]); // nothing under a final name, no part file either
+}
+
+describe('a hostile sender against the real receiver, after the handshake', () => {
+  const content = Buffer.from('sixteen bytes!!\n');
+
+  e2e('a flipped bit in a DATA record: E_PROTOCOL, and the peer is told', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, content);
+    expect((await peer.nextRecord())!.type).toBe(RecordType.ACCEPT);
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    const data = peer.seal(RecordType.DATA, content);
+    data[10]! ^= 0x01;
+    peer.sendRaw(data);
+    const error = await peer.nextRecord();
+    expect(error?.type).toBe(RecordType.ERROR);
+    expect(JSON.parse(error!.body.toString()).code).toBe('E_PROTOCOL');
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('a replayed record: E_PROTOCOL', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, Buffer.concat([content, content]));
+    await peer.nextRecord();
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    const data = peer.seal(RecordType.DATA, content);
+    peer.sendRaw(data);
+    peer.sendRaw(data);
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('reordered records: E_PROTOCOL', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, Buffer.concat([content, content]));
+    await peer.nextRecord();
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    const first = peer.seal(RecordType.DATA, content);
+    const second = peer.seal(RecordType.DATA, content);
+    peer.sendRaw(Buffer.concat([second, first]));
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('a record with a wrong length prefix: E_PROTOCOL', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, content);
+    await peer.nextRecord();
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    const data = peer.seal(RecordType.DATA, content);
+    data.writeUInt32BE(data.readUInt32BE(0) - 1, 0);
+    peer.sendRaw(data);
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('a FILE_END hash that does not match: E_INTEGRITY, no file', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, content);
+    await peer.nextRecord();
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    peer.send(RecordType.DATA, content);
+    peer.send(RecordType.FILE_END, { sha256: digestOf('something else') });
+    await expectReceiverExit(sd, receiver, 1, 'E_INTEGRITY');
+  });
+
+  e2e('more DATA than the declared size: E_PROTOCOL', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, content);
+    await peer.nextRecord();
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    peer.send(RecordType.DATA, Buffer.concat([content, Buffer.from('x')]));
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('fewer bytes, then DONE: E_PROTOCOL', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, content);
+    await peer.nextRecord();
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    peer.send(RecordType.DATA, content.subarray(0, 5));
+    peer.send(RecordType.DONE, {});
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('malformed JSON in an OFFER, then an unknown record type: E_PROTOCOL', async ({ sd }) => {
+    for (const [type, body] of [
+      [RecordType.OFFER, Buffer.from('{"kind":"files",')],
+      [0x55, Buffer.from('{}')],
+    ] as const) {
+      const { receiver, peer } = await receiverAndPeer(sd);
+      await peer.handshake('initiator', CODE, Intent.SEND);
+      peer.send(type, body);
+      await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+    }
+  });
+
+  e2e('a record announcing 2^31 bytes: refused on its header, E_PROTOCOL', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    peer.sendRaw(frameHeader(2 ** 31));
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  const badPaths: Array<[string, string[]]> = [
+    ['parent', ['../x']],
+    ['absolute', ['/etc/x']],
+    ['escaping', ['a/../../x']],
+    ['backslash', ['a\\b']],
+    ['dot segment', ['a/./b']],
+    ['empty segment', ['a//b']],
+    ['NUL', ['a\u0000b']],
+    ['ANSI escape', ['\u001b[31mred.txt']],
+    ['bidi override', ['evil\u202etxt.exe']],
+    ['Windows reserved name', ['CON.txt']],
+    ['case collision', ['Report.txt', 'report.txt']],
+  ];
+  e2e.for(badPaths)('path rule (%s): E_BAD_PATH, exit 5, nothing written', async ([, paths], { sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, content, paths);
+    const error = await peer.nextRecord();
+    expect(JSON.parse(error!.body.toString()).code).toBe('E_BAD_PATH');
+    await expectReceiverExit(sd, receiver, 5, 'E_BAD_PATH');
+    expect(receiver.process.stderr).not.toContain('\u001b');
+    expect(receiver.process.stderr).not.toContain('\u202e');
+  });
+
+  e2e('a path onto a symbolic link pointing outside: E_BAD_PATH, nothing written there', async ({ sd }) => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'sealdrop-outside-'));
+    try {
+      symlinkSync(outside, path.join(sd.ws.out, 'docs'));
+      const { receiver, peer } = await acceptedOffer(sd, content, ['docs/report.txt']);
+      expect(JSON.parse((await peer.nextRecord())!.body.toString()).code).toBe('E_BAD_PATH');
+      expect(await receiver.process.waitForExit()).toBe(5);
+      expect(readdirSync(outside)).toEqual([]);
+      expect(listTree(sd.ws.out)).toEqual(['docs']);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a hostile peer during the handshake: refused, and the receiver keeps waiting', () => {
+  const validElement = i2osp(4n, ELEMENT_BYTES); // 4 = 2^2 lies in the subgroup
+  const cases: Array<[string, Buffer, string]> = [
+    ['wrong magic', (() => { const h = encodeHello(Role.INITIATOR, Intent.SEND, validElement); h[1] = 0x58; return h; })(), 'bad magic'],
+    ['wrong version', (() => { const h = encodeHello(Role.INITIATOR, Intent.SEND, validElement); h[9] = 2; return h; })(), 'unsupported version 2'],
+    ['wrong group', (() => { const h = encodeHello(Role.INITIATOR, Intent.SEND, validElement); h[12] = 2; return h; })(), 'unsupported group 2'],
+    ['wrong role', encodeHello(Role.RESPONDER, Intent.SEND, validElement), 'unexpected role'],
+    ['both sides receiving', encodeHello(Role.INITIATOR, Intent.RECEIVE, validElement), 'intent mismatch: peer also receives'],
+    ['element 0', encodeHello(Role.INITIATOR, Intent.SEND, i2osp(0n)), 'invalid element'],
+    ['element 1', encodeHello(Role.INITIATOR, Intent.SEND, i2osp(1n)), 'invalid element'],
+    ['a quadratic non-residue (5)', encodeHello(Role.INITIATOR, Intent.SEND, i2osp(5n)), 'invalid element'],
+    ['a 1-byte frame', Buffer.of(0x01), 'protocol error'],
+  ];
+  e2e.for(cases)('%s: FAIL says why', async ([, payload, failText], { sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    peer.sendRaw(encodeFrame(payload));
+    const fail = await peer.nextFrame();
+    expect(fail!.payload[0]).toBe(0x0f);
+    expect(fail!.payload.subarray(1).toString()).toBe(failText);
+    await peer.closedByPeer();
+    await receiver.process.waitForLine('stderr', /connection from .* failed/);
+    expect(receiver.process.running).toBe(true);
+  });
+
+  e2e('p-1 and p as elements: invalid element', async ({ sd }) => {
+    const { P } = await import('../../src/crypto/group.js');
+    for (const value of [P - 1n, P]) {
+      const { receiver, peer } = await receiverAndPeer(sd);
+      peer.sendRaw(encodeFrame(encodeHello(Role.INITIATOR, Intent.SEND, i2osp(value))));
+      expect((await peer.nextFrame())!.payload.subarray(1).toString()).toBe('invalid element');
+      await receiver.process.waitForLine('stderr', /connection from .* failed/);
+      receiver.process.kill('SIGKILL');
+    }
+  });
+
+  e2e('a flood of tiny frames: closed at the first, the receiver goes on', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    peer.sendRaw(Buffer.concat(Array.from({ length: 20_000 }, () => encodeFrame(Buffer.of(0x01)))));
+    await peer.closedByPeer();
+    await receiver.process.waitForLine('stderr', /connection from .* failed/);
+    expect(receiver.process.running).toBe(true);
+  });
+
+  e2e('a handshake frame announcing 2^31 bytes: closed unread, the receiver goes on', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    peer.sendRaw(frameHeader(2 ** 31));
+    await peer.closedByPeer();
+    expect(await peer.nextFrame()).toBeNull(); // no FAIL: section 2 closes without reading
+    await receiver.process.waitForLine('stderr', /connection from .* failed/);
+    expect(receiver.process.running).toBe(true);
+  });
+});
+
+describe('a hostile receiver against the real sender', () => {
+  async function senderAgainst(sd: E2EScope, behave: (peer: TestPeer) => Promise<void>) {
+    writeFileSync(path.join(sd.ws.src, 'a.txt'), 'abc');
+    const server = await TestPeer.listen();
+    const sender = sd.startSender({ to: `127.0.0.1:${server.port}`, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')] });
+    const peer = await server.accepted;
+    sd.sockets.push(peer.socket);
+    server.close();
+    await behave(peer);
+    return sender;
+  }
+
+  e2e('a RECEIPT with another hash: the sender fails with E_INTEGRITY', async ({ sd }) => {
+    const sender = await senderAgainst(sd, async (peer) => {
+      await peer.handshake('responder', CODE, Intent.RECEIVE);
+      await peer.nextRecord();
+      peer.send(RecordType.ACCEPT, { resume: [] });
+      while ((await peer.nextRecord())?.type !== RecordType.DONE);
+      peer.send(RecordType.RECEIPT, { files: [{ index: 0, sha256: digestOf('not abc') }] });
+    });
+    expect(await sender.waitForExit()).toBe(1);
+    expect(sender.stderr).toContain('E_INTEGRITY');
+  });
+
+  e2e('a FAIL with terminal escapes reaches the person with them replaced', async ({ sd }) => {
+    const sender = await senderAgainst(sd, async (peer) => {
+      await peer.nextFrame();
+      peer.sendRaw(encodeFrame(encodeFail('\u001b[2J\u001b[31mgotcha\u202e')));
+      peer.socket.end();
+    });
+    expect(await sender.waitForExit()).toBe(1);
+    expect(sender.stderr).toContain('\ufffd[2J');
+    expect(sender.stderr).not.toContain('\u001b');
+    expect(sender.stderr).not.toContain('\u202e');
+  });
+
+  e2e('a receiver that does not know the code: E_WRONG_CODE, nothing sent', async ({ sd }) => {
+    const sender = await senderAgainst(sd, async (peer) => {
+      await peer.handshake('responder', 'another-code', Intent.RECEIVE).catch(() => undefined);
+    });
+    expect(await sender.waitForExit()).toBe(3);
+    expect(sender.stderr).toContain('E_WRONG_CODE');
+  });
+});
+
+/** A real, size-limited filesystem (ext4 on a loop device) needs root and a loop device. */
+function mountSmallFilesystem(): { dir: string; unmount: () => void } | null {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sealdrop-small-'));
+  const image = `${dir}.img`;
+  try {
+    execFileSync('truncate', ['-s', '8M', image]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', image], { stdio: 'ignore' });
+    execFileSync('mount', ['-o', 'loop', image, dir], { stdio: 'ignore' });
+    return {
+      dir,
+      unmount: () => {
+        execFileSync('umount', [dir]);
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(image, { force: true });
+      },
+    };
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(image, { force: true });
+    return null;
+  }
+}
+
+const small = mountSmallFilesystem();
+afterAll(() => small?.unmount());
+
+describe('a disk that fills during the write', () => {
+  // Without root or loop devices there is no honest way to fill a real disk; see README.
+  e2e.runIf(small !== null)('ENOSPC mid-file on a real 8 MiB ext4: E_NO_SPACE, no file, no part left', async ({ sd }) => {
+    const out = path.join(small!.dir, 'out');
+    mkdirSync(out);
+    const { receiver, peer } = await receiverAndPeer(sd, out);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    const size = 4 * 1024 * 1024;
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'big.bin', fileCount: 1, totalBytes: size, files: [{ path: 'big.bin', size, mode: 0o644, mtime: 0 }] });
+    expect((await peer.nextRecord())!.type).toBe(RecordType.ACCEPT); // the free-space check passed
+    writeFileSync(path.join(small!.dir, 'filler'), Buffer.alloc(5 * 1024 * 1024)); // someone else fills the disk
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    for (let sent = 0; sent < size; sent += 1024 * 1024) peer.send(RecordType.DATA, Buffer.alloc(1024 * 1024, 7));
+    expect(await receiver.process.waitForExit()).toBe(5);
+    expect(receiver.process.stderr).toContain('E_NO_SPACE');
+    expect(readdirSync(out)).toEqual([]);
+    rmSync(path.join(small!.dir, 'filler'));
+  });
+});
