@@ -10,6 +10,7 @@ import {
   normaliseCode,
 } from '../../src/protocol/code.js';
 import { loadVectors } from '../support/vectors.js';
+import { thrownBy } from '../support/errors.js';
 
 interface CodeCase {
   input: string;
@@ -22,16 +23,6 @@ interface CodeCase {
 
 const vectors = loadVectors<{ code_normalisation: CodeCase[] }>('handshake-v1.json');
 const cases = vectors.code_normalisation;
-
-function thrownBy(run: () => unknown): SealdropError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SealdropError) return error;
-    throw error;
-  }
-  throw new Error('expected a SealdropError, but nothing was thrown');
-}
 
 describe('normaliseCode: code_normalisation vectors', () => {
   it('holds the 24 cases the README lists, valid and invalid', () => {

@@ -3,9 +3,9 @@
 import { posix } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SealdropError } from '../../src/errors.js';
 import { type PathRule, assertOfferPaths, findPathViolation } from '../../src/protocol/paths.js';
 import { loadVectors } from '../support/vectors.js';
+import { thrownBy } from '../support/errors.js';
 
 interface PathCase {
   paths: string[];
@@ -44,16 +44,6 @@ const isWellFormed = (text: string): boolean => Buffer.from(text, 'utf8').toStri
 /** ASCII-only case folding, written independently of the module under test. */
 const fold = (text: string): string =>
   text.replace(/[A-Z]/g, (letter) => String.fromCharCode(letter.charCodeAt(0) | 0x20));
-
-function thrownBy(run: () => unknown): SealdropError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SealdropError) return error;
-    throw error;
-  }
-  throw new Error('expected a SealdropError, but nothing was thrown');
-}
 
 describe('findPathViolation: path_rules vectors', () => {
   it('holds the 95 cases the README lists, covering every rule', () => {

@@ -1,0 +1,195 @@
+// End to end: transfers that break off and resume, silent peers, Ctrl-C. The receiver keeps its
+// code and its part files as README.md says, and nothing ever appears under a final name unverified.
+
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe } from 'vitest';
+import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
+import { e2e, type E2EScope } from '../support/e2e.js';
+import { listTree, partFilesIn, setMtimeExactMs, sha256Hex } from '../support/files.js';
+
+/** Large enough that streaming it takes a while (so it can be cut mid-file), small enough to stay fast. */
+const BIG = 32 * 1024 * 1024;
+const BIG_MTIME_MS = 1_650_000_000_250;
+
+afterAll(killLeftovers); // a safety net: each test already kills its own processes
+
+/** A file of random bytes with a fixed mtime (resume matches entries by path, size and mtime). */
+function bigSource(sd: E2EScope, name: string): { file: string; content: Buffer } {
+  const file = path.join(sd.ws.src, name);
+  const content = randomBytes(BIG);
+  writeFileSync(file, content);
+  setMtimeExactMs(file, BIG_MTIME_MS);
+  return { file, content };
+}
+
+/** Resolves with the part file's name once a `.part` file with data in it exists in `directory`. */
+async function partFileWithData(directory: string, watched: SealdropProcess, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const part = partFilesIn(directory).find((name) => name.endsWith('.part'));
+    if (part !== undefined) {
+      try {
+        if (statSync(path.join(directory, part)).size > 0) return part;
+      } catch {
+        // Renamed or removed meanwhile; look again.
+      }
+    }
+    if (!watched.running || Date.now() > deadline) throw new Error(`no .part file with data appeared in ${directory}\n${watched.describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+async function rawConnection(sd: E2EScope, port: number): Promise<Socket> {
+  const socket = connect({ host: LOOPBACK, port });
+  sd.sockets.push(socket);
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Resolves true if the peer closes `socket` within `ms`. */
+async function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  if (socket.destroyed || socket.readableEnded) return true;
+  socket.resume(); // read (and drop) whatever arrives, so an end from the peer is seen
+  const closed = Promise.race([once(socket, 'end'), once(socket, 'close')]).then(() => true);
+  const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms));
+  return Promise.race([closed, timer]);
+}
+
+const BROKE_OFF = /^sealdrop: warning: the transfer broke off \(E_[A-Z_]+: .*\); nothing is under its final name, partial files are kept to resume\. Waiting for the sender to try again/;
+
+describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
+  e2e('the sender dies mid-file: the receiver keeps waiting and the part file; the same command resumes in it', async ({ sd, expect }) => {
+    const { file: source, content } = bigSource(sd, 'big.bin');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const first = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+
+    await receiver.process.waitForLine('stderr', /^Incoming: big\.bin \(1 file, 32\.0 MiB\)$/);
+    const part = await partFileWithData(sd.ws.out, receiver.process);
+    first.kill('SIGKILL');
+    await first.waitForExit();
+
+    await receiver.process.waitForLine('stderr', BROKE_OFF);
+    await receiver.process.expectStillRunningAfter(200);
+    // Nothing under its final name; the part file and its resume record stay.
+    expect(listTree(sd.ws.out)).toEqual([part, `${part}.json`].sort());
+    const kept = statSync(path.join(sd.ws.out, part));
+    expect(kept.size).toBeGreaterThan(0);
+    expect(kept.size).toBeLessThan(BIG);
+
+    // The same command again.
+    const second = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    expect(await second.waitForExit(), second.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    const digest = sha256Hex(content);
+    expect(receiver.process.stdout).toBe(`${digest}  big.bin\n`);
+    expect(second.stdout).toBe(`${digest}  big.bin\n`);
+    expect(listTree(sd.ws.out)).toEqual(['big.bin']);
+    const received = statSync(path.join(sd.ws.out, 'big.bin'));
+    expect(received.size).toBe(BIG);
+    // The final file is the kept part file itself (same inode), so the transfer went on in it.
+    expect(received.ino).toBe(kept.ino);
+    expect(Math.trunc(received.mtimeMs)).toBe(BIG_MTIME_MS);
+  });
+
+  e2e('a resumed transfer does not trust a prefix that differs: the source changed (same size and mtime), the result is the new file', async ({ sd, expect }) => {
+    const { file: source, content } = bigSource(sd, 'big.bin');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const first = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    await partFileWithData(sd.ws.out, receiver.process);
+    first.kill('SIGKILL');
+    await receiver.process.waitForLine('stderr', BROKE_OFF);
+
+    // Change the first bytes (inside the kept prefix), keeping size and mtime: the entry looks the same.
+    const changed = Buffer.from(content);
+    for (let i = 0; i < 64; i++) changed[i] = content[i]! ^ 0xff;
+    const fd = openSync(source, 'r+');
+    writeSync(fd, changed, 0, 64, 0);
+    closeSync(fd);
+    setMtimeExactMs(source, BIG_MTIME_MS);
+
+    const second = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    expect(await second.waitForExit(), second.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(receiver.process.stdout).toBe(`${sha256Hex(changed)}  big.bin\n`);
+    expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(changed)).toBe(true);
+    expect(listTree(sd.ws.out)).toEqual(['big.bin']);
+  });
+
+  e2e('Ctrl-C on the receiver mid-file: exit 130, nothing under a final name; a new receive resumes in the kept part', async ({ sd, expect }) => {
+    const { file: source, content } = bigSource(sd, 'big.bin');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    const part = await partFileWithData(sd.ws.out, receiver.process);
+    receiver.process.kill('SIGINT');
+
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(130);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: E_INTERRUPTED: /m);
+    expect(receiver.process.stdout).toBe('');
+    expect(await sender.waitForExit(), sender.describe()).not.toBe(0);
+    expect(sender.stderr).toMatch(/^sealdrop: E_[A-Z_]+: /m);
+    expect(sender.stdout).toBe('');
+    // Kept for a later resume, but never under the final name.
+    expect(listTree(sd.ws.out)).toEqual([part, `${part}.json`].sort());
+    const kept = statSync(path.join(sd.ws.out, part));
+
+    // A new receive (new code) into the same directory picks the part file up.
+    const again = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const resend = sd.startSender({ to: again.address, code: again.code, paths: [source] });
+    expect(await resend.waitForExit(), resend.describe()).toBe(0);
+    expect(await again.process.waitForExit(), again.process.describe()).toBe(0);
+    expect(again.process.stdout).toBe(`${sha256Hex(content)}  big.bin\n`);
+    expect(listTree(sd.ws.out)).toEqual(['big.bin']);
+    expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
+    expect(statSync(path.join(sd.ws.out, 'big.bin')).ino).toBe(kept.ino);
+  });
+
+  e2e('Ctrl-C on the sender mid-file: the sender exits 130, the receiver keeps waiting with the part file', async ({ sd, expect }) => {
+    const { file: source } = bigSource(sd, 'big.bin');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    const part = await partFileWithData(sd.ws.out, receiver.process);
+    sender.kill('SIGINT');
+
+    expect(await sender.waitForExit(), sender.describe()).toBe(130);
+    expect(sender.stderr).toMatch(/^sealdrop: E_INTERRUPTED: /m);
+    expect(sender.stdout).toBe('');
+    await receiver.process.waitForLine('stderr', BROKE_OFF);
+    await receiver.process.expectStillRunningAfter(200);
+    expect(listTree(sd.ws.out)).toEqual([part, `${part}.json`].sort());
+  });
+
+  e2e('Ctrl-C on a waiting receiver: exit 130 with E_INTERRUPTED', async ({ sd, expect }) => {
+    const receiver = await sd.startReceiver({ out: sd.ws.out });
+    receiver.process.kill('SIGINT');
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(130);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: E_INTERRUPTED: /m);
+    expect(receiver.process.stdout).toBe('');
+    expect(listTree(sd.ws.out)).toEqual([]);
+  });
+});
+
+describe.concurrent('the listener policy', { timeout: 20_000 }, () => {
+  e2e('drops a peer silent past --handshake-timeout, turns away a second one meanwhile, then serves a real sender', async ({ sd, expect }) => {
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--handshake-timeout', '2'] });
+    const silent = await rawConnection(sd, receiver.port);
+    // Wait until the receiver has taken the silent connection, then knock a second time.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const second = await rawConnection(sd, receiver.port);
+    expect(await closedWithin(second, 1_000), 'the second connection was not closed at once').toBe(true);
+    expect(silent.destroyed || silent.readableEnded).toBe(false);
+
+    await receiver.process.waitForLine('stderr', /^sealdrop: warning: connection from 127\.0\.0\.1:\d+ failed: E_TIMEOUT: /);
+    expect(await closedWithin(silent, 2_000), 'the silent connection was not closed after the timeout').toBe(true);
+    expect(receiver.process.running).toBe(true);
+
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: 'made it' });
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(receiver.process.stdout).toBe('made it\n');
+  });
+});
