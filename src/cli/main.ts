@@ -23,9 +23,9 @@ interface CommonArguments {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let output = new Output({ quiet: false, json: argv.includes('--json') });
-  const run = (command: (output: Output) => Promise<void>, args: CommonArguments) => {
-    output = new Output({ quiet: args.quiet, json: args.json });
+  let output = Output.plain(argv.includes('--json'));
+  const run = async (command: (output: Output) => Promise<void>, args: CommonArguments) => {
+    output = await Output.create({ quiet: args.quiet, json: args.json });
     return Promise.race([command(output), interruption()]);
   };
   try {

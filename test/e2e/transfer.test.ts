@@ -125,6 +125,14 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
     expect(receiver.process.stdout).not.toContain('\x1b');
     expect(listTree(sd.ws.out)).toEqual([]);
   });
+
+  e2e('keeps the lines of a multi-line text, replacing the other controls in them', async ({ sd, expect }) => {
+    const receiver = await sd.startReceiver({ out: sd.ws.out });
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: 'first\r\nsecond\tcolumn\nthird' });
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(receiver.process.stdout).toBe('first\nsecond\uFFFDcolumn\nthird\n');
+  });
 });
 
 function parseSingleJson(stdout: string): Record<string, unknown> {

@@ -115,7 +115,8 @@ function report(result: ReceiveResult, root: string, output: Output): void {
     case 'declined':
       throw new SealdropError('E_DECLINED', `declined ${result.name}; the code is spent`);
     case 'text':
-      output.result(forDisplay(result.text));
+      // Line breaks are ours to draw (one result line each); every other control is replaced.
+      for (const line of result.text.split(/\r?\n/)) output.result(forDisplay(line));
       output.jsonResult({ ok: true, kind: 'text', text: result.text });
       return;
     case 'files':

@@ -1,0 +1,210 @@
+/**
+ * `npm run bench [-- --size 1G] [--runs 3] [--json]`: how fast sealdrop moves one file between
+ * two processes on 127.0.0.1, next to the two ceilings it cannot beat, on one random file in a
+ * temporary directory under os.tmpdir() (removed at the end, also on failure or Ctrl-C):
+ *
+ *   limit     AES-256-GCM sealing and SHA-256 in-process (the crypto ceiling of one core);
+ *   raw       a plain TCP copy between two Node processes, no crypto (the I/O ceiling);
+ *   sealdrop  the real CLI, `receive` and `send`, with the copy's SHA-256 checked.
+ *
+ * Then the fixed costs: the wall time of sending an empty and a 1-byte file beyond Node's
+ * start-up, and the handshake's CPU time in-process. Notes go to stderr; the tables (or, with
+ * --json, the same results as JSON) to stdout. Not part of `npm test`.
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp, statfs, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { measureCryptoLimit } from './crypto-limit.mjs';
+import { makeRandomFile, sha256File } from './files.mjs';
+import { measureHandshakes } from './handshake-cost.mjs';
+import { killAllChildren, otherProcessesCpuMeter, usageMethod } from './processes.mjs';
+import { formatSize, median, renderReport, throughput } from './report.mjs';
+import { rawTransfer, sealdropStartupSeconds, sealdropTransfer } from './transfers.mjs';
+
+const DEFAULT_SIZE = '1G';
+const DEFAULT_RUNS = 3;
+const SMALL_FILE_RUNS = 5;
+const HANDSHAKE_PAIRS = 20;
+
+const USAGE = `usage: npm run bench -- [--size SIZE] [--runs N] [--json]
+  --size SIZE  size of the random file: bytes, or with a suffix K, M or G (1K = 1024); default ${DEFAULT_SIZE}
+  --runs N     measurements of each throughput; default ${DEFAULT_RUNS}
+  --json       print the results as JSON instead of tables`;
+
+const note = (message) => process.stderr.write(`bench: ${message}\n`);
+
+/** `256M` → 268435456. Accepts K, M, G (powers of 1024), optionally followed by B or iB. */
+function parseSize(text) {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?$/i.exec(text.trim());
+  if (!match) throw new Error(`--size must be a number of bytes, optionally with K, M or G (like 256M), got "${text}"`);
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2].toLowerCase()];
+  const bytes = Math.round(Number(match[1]) * scale);
+  if (bytes < 1) throw new Error('--size must be at least 1 byte');
+  return bytes;
+}
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      size: { type: 'string', default: DEFAULT_SIZE },
+      runs: { type: 'string', default: String(DEFAULT_RUNS) },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, got "${values.runs}" (see --help)`);
+  return { bytes: parseSize(values.size), runs, json: values.json, help: values.help };
+}
+
+/** Fails early, with a clear reason, instead of filling the disk halfway through. */
+async function checkFreeSpace(directory, bytesNeeded) {
+  const space = await statfs(directory);
+  const free = space.bavail * space.bsize;
+  if (free < bytesNeeded) throw new Error(`${directory} has ${formatSize(free)} free; the bench needs ${formatSize(bytesNeeded)} (the file and one copy)`);
+}
+
+async function measureLimit(source, bytes, runs) {
+  const seal = [];
+  const sha256 = [];
+  const otherCpuSeconds = [];
+  for (let run = 1; run <= runs; run += 1) {
+    const othersMeter = otherProcessesCpuMeter();
+    const { sealSeconds, sha256Seconds } = await measureCryptoLimit(source);
+    otherCpuSeconds.push(othersMeter());
+    note(`limit, run ${run}/${runs}: seal ${sealSeconds.toFixed(3)} s, SHA-256 ${sha256Seconds.toFixed(3)} s`);
+    seal.push(sealSeconds);
+    sha256.push(sha256Seconds);
+  }
+  return {
+    aesGcmSeal: { ...throughput(seal, bytes), otherCpuSeconds },
+    sha256: { ...throughput(sha256, bytes), otherCpuSeconds },
+    // The sender does both to every byte on its one JavaScript thread, as does the receiver.
+    sealAndSha256: { ...throughput(seal.map((s, i) => s + sha256[i]), bytes), otherCpuSeconds },
+  };
+}
+
+/** Throughput of the transfers, the median CPU time and the highest peak RSS of each side. */
+function transferSummary(results, bytes) {
+  const known = (side, key) => results.map((r) => r[side][key]).filter((value) => value !== null);
+  const medianOrNull = (values) => (values.length > 0 ? median(values) : null);
+  const highestOrNull = (values) => (values.length > 0 ? Math.max(...values) : null);
+  return {
+    ...throughput(results.map((r) => r.seconds), bytes),
+    otherCpuSeconds: results.map((r) => r.otherCpuSeconds),
+    cpuSeconds: { send: medianOrNull(known('send', 'cpuSeconds')), receive: medianOrNull(known('receive', 'cpuSeconds')) },
+    peakRssBytes: { send: highestOrNull(known('send', 'peakRssBytes')), receive: highestOrNull(known('receive', 'peakRssBytes')) },
+  };
+}
+
+/** Raw and sealdrop alternate run by run, so that a drift of the machine affects both alike. */
+async function measureTransfers(source, sourceSha256, bytes, runs, scratchDir) {
+  const raw = [];
+  const sealdrop = [];
+  for (let run = 1; run <= runs; run += 1) {
+    raw.push(await rawTransfer(source, sourceSha256, { scratchDir, bytes }));
+    note(`raw copy, run ${run}/${runs}: ${raw.at(-1).seconds.toFixed(3)} s`);
+    sealdrop.push(await sealdropTransfer(source, sourceSha256, { scratchDir, bytes }));
+    note(`sealdrop, run ${run}/${runs}: ${sealdrop.at(-1).seconds.toFixed(3)} s, copy verified`);
+  }
+  return { raw: transferSummary(raw, bytes), sealdrop: transferSummary(sealdrop, bytes) };
+}
+
+/** Wall time of the `send` process for a tiny file, and what is left of it after Node's start-up. */
+async function measureSmallFiles(scratchDir) {
+  const options = { scratchDir, bytes: 1 };
+  await sealdropStartupSeconds(options); // unmeasured: loads the CLI's modules into the page cache
+  const startup = [];
+  for (let run = 0; run < SMALL_FILE_RUNS; run += 1) startup.push(await sealdropStartupSeconds(options));
+  const nodeStartup = { medianSeconds: median(startup), seconds: startup };
+
+  const timeSends = async (name, content) => {
+    const file = path.join(scratchDir, name);
+    await writeFile(file, content);
+    const sha256 = await sha256File(file);
+    const seconds = [];
+    for (let run = 0; run < SMALL_FILE_RUNS; run += 1) seconds.push((await sealdropTransfer(file, sha256, options)).send.wallSeconds);
+    const sendMedianSeconds = median(seconds);
+    note(`${name}: send ${(sendMedianSeconds * 1000).toFixed(1)} ms (median of ${SMALL_FILE_RUNS})`);
+    return { sendMedianSeconds, beyondStartupSeconds: sendMedianSeconds - nodeStartup.medianSeconds, seconds };
+  };
+  note(`Node start-up (sealdrop --version): ${(nodeStartup.medianSeconds * 1000).toFixed(1)} ms (median of ${SMALL_FILE_RUNS})`);
+  const emptyFile = await timeSends('empty.bin', Buffer.alloc(0));
+  const oneByteFile = await timeSends('one-byte.bin', Buffer.of(0x2a));
+  return { runs: SMALL_FILE_RUNS, nodeStartup, emptyFile, oneByteFile };
+}
+
+async function measureHandshakeCost() {
+  const samples = await measureHandshakes(HANDSHAKE_PAIRS);
+  const medianOf = (key) => median(samples.map((s) => s[key]));
+  return { pairs: HANDSHAKE_PAIRS, pairMs: medianOf('pairMs'), initiatorMs: medianOf('initiatorMs'), responderMs: medianOf('responderMs') };
+}
+
+async function runBench({ bytes, runs }, workDir) {
+  const started = process.hrtime.bigint();
+  const othersMeter = otherProcessesCpuMeter();
+  await checkFreeSpace(workDir, 2 * bytes + 64 * 1024 * 1024);
+  const source = path.join(workDir, 'random.bin');
+  note(`writing ${formatSize(bytes)} of random data to ${source}`);
+  const sourceSha256 = await makeRandomFile(source, bytes);
+
+  note('limit: AES-256-GCM and SHA-256 in-process');
+  const limit = await measureLimit(source, bytes, runs);
+  const { raw, sealdrop } = await measureTransfers(source, sourceSha256, bytes, runs, workDir);
+  note(`small files: ${SMALL_FILE_RUNS} runs each`);
+  const small = await measureSmallFiles(workDir);
+  note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process`);
+  const handshake = await measureHandshakeCost();
+
+  const environment = {
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    tmpdir: os.tmpdir(),
+    usageMethod: usageMethod === 'gnu-time' ? "/usr/bin/time -f '%M %U %S'" : '/proc/PID/status and stat, polled every 50 ms',
+    // Other work on the machine skews every number here; this shows how much there was.
+    benchSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+    otherProcessesCpuSeconds: othersMeter(),
+  };
+  const ratio = sealdrop.medianSeconds / raw.medianSeconds;
+  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawTimeRatio: ratio, small, handshake };
+}
+
+async function main(argv) {
+  const options = parseOptions(argv);
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-bench-'));
+  const cleanUp = () => {
+    killAllChildren();
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  // On Ctrl-C the finally below would never run: clean up, then die of the same signal.
+  const onSignal = (signal) => {
+    cleanUp();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const results = await runBench(options, workDir);
+    process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : `${renderReport(results)}\n`);
+  } finally {
+    cleanUp();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`bench: failed: ${error.message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,48 @@
+/**
+ * The I/O ceiling of the bench: one file copied over plain TCP between two Node processes, no
+ * framing and no crypto, but otherwise shaped like sealdrop's data path (256 KiB reads, a
+ * receiver that streams to a file and fsyncs it before closing), so that the ratio of the two
+ * shows what sealdrop's protocol costs.
+ *
+ *   node raw-copy.mjs receive OUTFILE   listen on 127.0.0.1 (a free port), print `--to 127.0.0.1:PORT`
+ *                                       on stderr, write what one connection sends to OUTFILE
+ *   node raw-copy.mjs send FILE PORT    send FILE to 127.0.0.1:PORT
+ */
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import net from 'node:net';
+import { pipeline } from 'node:stream/promises';
+
+/** The bench stays on the loopback interface; no other address is ever used. */
+const HOST = '127.0.0.1';
+/** sealdrop's READ_CHUNK_BYTES (src/transport/send-session.ts). */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+async function receive(outFile) {
+  const server = net.createServer({ noDelay: true });
+  server.listen({ host: HOST, port: 0 });
+  await once(server, 'listening');
+  process.stderr.write(`--to ${HOST}:${server.address().port}\n`);
+  const [socket] = await once(server, 'connection');
+  server.close();
+  const handle = await open(outFile, 'wx');
+  // flush: fsync before close, as sealdrop's receiver does, so both pay for a durable file.
+  await pipeline(socket, handle.createWriteStream({ flush: true }));
+}
+
+async function send(file, port) {
+  const socket = net.connect({ host: HOST, port, noDelay: true });
+  await once(socket, 'connect');
+  await pipeline(createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }), socket);
+}
+
+const [mode, ...args] = process.argv.slice(2);
+if (mode === 'receive' && args.length === 1) {
+  await receive(args[0]);
+} else if (mode === 'send' && args.length === 2 && /^\d+$/.test(args[1])) {
+  await send(args[0], Number(args[1]));
+} else {
+  process.stderr.write('usage: raw-copy.mjs receive OUTFILE | raw-copy.mjs send FILE PORT\n');
+  process.exitCode = 2;
+}

@@ -1,0 +1,86 @@
+/** The bench's numbers: medians, MB/s (10^6 bytes per second), and the printed tables. */
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** { medianSeconds, mbPerSecond, seconds } for moving `bytes` once per sample. */
+export function throughput(seconds, bytes) {
+  const medianSeconds = median(seconds);
+  return { medianSeconds, mbPerSecond: bytes / 1e6 / medianSeconds, seconds };
+}
+
+const MIB = 1024 * 1024;
+
+export function formatSize(bytes) {
+  const units = [['GiB', 1024 ** 3], ['MiB', MIB], ['KiB', 1024]];
+  const [unit, scale] = units.find(([, scale]) => bytes >= scale) ?? ['bytes', 1];
+  return scale === 1 ? `${bytes} bytes` : `${+(bytes / scale).toFixed(2)} ${unit}`;
+}
+
+const fixed = (value, digits) => (value === null || value === undefined ? 'n/a' : value.toFixed(digits));
+const mib = (bytes) => (bytes === null ? 'n/a' : (bytes / MIB).toFixed(1));
+
+/** Columns padded to their widest cell: the first left-aligned, the rest right-aligned. */
+function table(rows) {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => String(row[column] ?? '').length)));
+  return rows
+    .map((row) => row.map((cell, column) => (column === 0 ? String(cell).padEnd(widths[column]) : String(cell).padStart(widths[column]))).join('   ').trimEnd())
+    .join('\n');
+}
+
+const list = (values, digits) => values.map((v) => v.toFixed(digits)).join(' ');
+
+function throughputRow(label, result) {
+  return [label, fixed(result.medianSeconds, 3), fixed(result.mbPerSecond, 1), list(result.seconds, 3), list(result.otherCpuSeconds, 2)];
+}
+
+export function renderReport(results) {
+  const { file, runs, environment: env, limit, raw, sealdrop, small, handshake } = results;
+  const header = [
+    `sealdrop bench: ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
+    `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.tmpdir}; child CPU and RSS by ${env.usageMethod}`,
+    `other processes on the machine used ${env.otherProcessesCpuSeconds.toFixed(1)} CPU s during the bench's ${env.benchSeconds.toFixed(1)} s`,
+  ].join('\n');
+
+  const speeds = table([
+    ['throughput', 'median s', 'MB/s', 'runs (s)', 'other processes, CPU s'],
+    throughputRow('limit: AES-256-GCM seal, 256 KiB records', limit.aesGcmSeal),
+    throughputRow('limit: SHA-256, 256 KiB pieces', limit.sha256),
+    throughputRow('limit: seal + SHA-256 on one core', limit.sealAndSha256),
+    throughputRow('raw: plain TCP copy, 2 processes', raw),
+    throughputRow('sealdrop: receive + send, 2 processes', sealdrop),
+    ['ratio sealdrop / raw (time)', fixed(results.sealdropToRawTimeRatio, 2), '', '', ''],
+  ]);
+
+  const perProcess = (label, result) => [
+    label,
+    fixed(result.cpuSeconds.send, 2),
+    fixed(result.cpuSeconds.receive, 2),
+    mib(result.peakRssBytes.send),
+    mib(result.peakRssBytes.receive),
+  ];
+  const processes = table([
+    ['per process', 'send CPU s', 'receive CPU s', 'send peak RSS MiB', 'receive peak RSS MiB'],
+    perProcess('raw', raw),
+    perProcess('sealdrop', sealdrop),
+  ]);
+  const processesNote = 'CPU: user + system, median of the runs; peak RSS: the highest run';
+
+  const ms = (seconds) => fixed(seconds * 1000, 1);
+  const latency = table([
+    ['latency', 'median ms', 'samples'],
+    ['Node start-up: node bin/sealdrop --version', ms(small.nodeStartup.medianSeconds), small.runs],
+    ['empty file: wall of the send process', ms(small.emptyFile.sendMedianSeconds), small.runs],
+    ['empty file: beyond Node start-up', ms(small.emptyFile.beyondStartupSeconds), small.runs],
+    ['1-byte file: wall of the send process', ms(small.oneByteFile.sendMedianSeconds), small.runs],
+    ['1-byte file: beyond Node start-up = small-file overhead', ms(small.oneByteFile.beyondStartupSeconds), small.runs],
+    ['handshake CPU, in-process: full pair (both sides)', fixed(handshake.pairMs, 1), handshake.pairs],
+    ['handshake CPU, in-process: initiator side', fixed(handshake.initiatorMs, 1), handshake.pairs],
+    ['handshake CPU, in-process: responder side', fixed(handshake.responderMs, 1), handshake.pairs],
+  ]);
+
+  return [header, speeds, `${processes}\n(${processesNote})`, latency].join('\n\n');
+}

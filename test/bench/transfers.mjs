@@ -1,0 +1,107 @@
+/**
+ * Transfers between two real processes on 127.0.0.1: sealdrop's CLI (bin/sealdrop receive and
+ * send) and, as the I/O ceiling, raw-copy.mjs. Each is timed from the spawn of the sender (the
+ * receiver is already listening) until both processes have exited, so both include one Node
+ * start-up, and each copy is checked against the source's SHA-256 afterwards (not timed).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { verifyCopy } from './files.mjs';
+import { NodeProcess, otherProcessesCpuMeter } from './processes.mjs';
+
+/** The bench stays on the loopback interface; no other address is ever used. */
+const HOST = '127.0.0.1';
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const SEALDROP = path.join(REPO, 'bin', 'sealdrop');
+const RAW_COPY = fileURLToPath(new URL('./raw-copy.mjs', import.meta.url));
+
+/**
+ * Both receivers print the address to send to, `--to 127.0.0.1:PORT`, once they listen. (With
+ * --quiet sealdrop would hide that line, so its receiver runs without it; its stderr is not a
+ * terminal, so there is no spinner or bar either, only a few notes, which are discarded.)
+ */
+const LISTENING_LINE = /--to 127\.0\.0\.1:(\d+)/;
+const LISTENING_TIMEOUT_MS = 30_000;
+
+/** A transfer that takes longer than this has hung: one minute plus the size at 10 MB/s. */
+const deadlineMs = (bytes) => 60_000 + bytes / 10_000;
+
+function withDeadline(promise, ms, what) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts the receiver, waits until it listens, starts the sender, waits for both. Returns
+ * { seconds, send, receive, otherCpuSeconds } (send and receive as from NodeProcess.finished(),
+ * otherCpuSeconds what the rest of the machine used meanwhile); on failure kills both.
+ */
+async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir, bytes }) {
+  const spawnOptions = { env, cwd: REPO, scratchDir };
+  const otherCpuSeconds = otherProcessesCpuMeter();
+  const receiver = new NodeProcess(`${label} receiver`, receiverArgs, spawnOptions);
+  let sender = null;
+  try {
+    const [, port] = await receiver.waitForStderr(LISTENING_LINE, LISTENING_TIMEOUT_MS);
+    sender = new NodeProcess(`${label} sender`, senderArgs(port), spawnOptions);
+    const [send, receive] = await withDeadline(Promise.all([sender.finished(), receiver.finished()]), deadlineMs(bytes), label);
+    const lastExitNs = send.exitNs > receive.exitNs ? send.exitNs : receive.exitNs;
+    return { seconds: Number(lastExitNs - sender.startNs) / 1e9, send, receive, otherCpuSeconds: otherCpuSeconds() };
+  } catch (error) {
+    receiver.kill();
+    sender?.kill();
+    throw error;
+  }
+}
+
+/** A fresh code per transfer, passed the way the CLI recommends: in SEALDROP_CODE, not argv. */
+const benchCode = () => `bench-${randomBytes(8).toString('hex')}`;
+
+/** `bin/sealdrop receive` and `bin/sealdrop send FILE` with a verified copy of `source`. */
+export async function sealdropTransfer(source, sourceSha256, { scratchDir, bytes }) {
+  const outDir = await mkdtemp(path.join(scratchDir, 'sealdrop-received-'));
+  try {
+    const result = await timedTransfer({
+      label: 'sealdrop',
+      receiverArgs: [SEALDROP, 'receive', '--host', HOST, '--port', '0', '--yes', '--out', outDir],
+      senderArgs: (port) => [SEALDROP, 'send', source, '--to', `${HOST}:${port}`],
+      env: { ...process.env, SEALDROP_CODE: benchCode() },
+      scratchDir,
+      bytes,
+    });
+    await verifyCopy(path.join(outDir, path.basename(source)), sourceSha256, 'sealdrop');
+    return result;
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+/** raw-copy.mjs receive and send: the same file over plain TCP, verified the same way. */
+export async function rawTransfer(source, sourceSha256, { scratchDir, bytes }) {
+  const outFile = path.join(scratchDir, 'raw-received.bin');
+  try {
+    const result = await timedTransfer({
+      label: 'raw copy',
+      receiverArgs: [RAW_COPY, 'receive', outFile],
+      senderArgs: (port) => [RAW_COPY, 'send', source, port],
+      env: process.env,
+      scratchDir,
+      bytes,
+    });
+    await verifyCopy(outFile, sourceSha256, 'raw copy');
+    return result;
+  } finally {
+    await rm(outFile, { force: true });
+  }
+}
+
+/** Wall seconds of `node bin/sealdrop --version`: Node's start-up plus loading the CLI's modules. */
+export async function sealdropStartupSeconds({ scratchDir }) {
+  const run = new NodeProcess('sealdrop --version', [SEALDROP, '--version'], { cwd: REPO, scratchDir });
+  return (await run.finished()).wallSeconds;
+}
