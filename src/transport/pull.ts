@@ -11,11 +11,16 @@ export async function pull<T>(readable: Readable, what: string): Promise<T> {
   for (;;) {
     const value = readable.read() as T | null;
     if (value !== null) return value;
-    if (readable.readableEnded || readable.destroyed) {
-      throw readable.errored ?? new SealdropError('E_CONNECT', `the connection closed while waiting for ${what}`);
-    }
+    if (readable.readableEnded || readable.destroyed) throw endOfStream(readable.errored, what);
     await readableOrClosed(readable);
   }
+}
+
+/** Our own errors keep their code; anything else (a reset, a premature close) is a lost connection. */
+function endOfStream(cause: Error | null, what: string): SealdropError {
+  if (cause instanceof SealdropError) return cause;
+  const detail = cause ? ` (${cause.message})` : '';
+  return new SealdropError('E_CONNECT', `the connection closed while waiting for ${what}${detail}`, { cause });
 }
 
 async function readableOrClosed(readable: Readable): Promise<void> {

@@ -126,9 +126,15 @@ function socketChannel(socket: Socket, frames: FrameSplitter): HandshakeChannel 
 /** Runs the handshake over `socket`; on failure the socket is closed (after any FAIL is flushed). */
 export async function secureSocket(socket: Socket, options: SecureSocketOptions): Promise<SecureConnection> {
   const frames = new FrameSplitter();
+  // pipe, not pipeline: a bad record must not take the socket down before our sealed ERROR is out.
   socket.pipe(frames);
   socket.once('error', (error) => frames.destroy(error));
-  socket.once('close', () => frames.destroy());
+  // After a graceful end the frames already received must still be read (a FIN never overtakes
+  // data); destroying them then would also stall stream.pipeline downstream. Only a close
+  // without an end is a lost connection.
+  socket.once('close', () => {
+    if (!frames.writableEnded) frames.destroy(new SealdropError('E_CONNECT', 'the connection was lost'));
+  });
   const channel = socketChannel(socket, frames);
   const handshake = options.role === 'initiator' ? initiatorHandshake : responderHandshake;
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;

@@ -11,10 +11,12 @@
  * start-up, and the handshake's CPU time in-process. Notes go to stderr; the tables (or, with
  * --json, the same results as JSON) to stdout. Not part of `npm test`.
  */
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureCryptoLimit } from './crypto-limit.mjs';
 import { makeRandomFile, sha256File } from './files.mjs';
@@ -34,6 +36,20 @@ const USAGE = `usage: npm run bench -- [--size SIZE] [--runs N] [--json]
   --json       print the results as JSON instead of tables`;
 
 const note = (message) => process.stderr.write(`bench: ${message}\n`);
+
+/**
+ * The commit measured, and whether the tree differs from it (read-only: --no-optional-locks
+ * keeps git status from refreshing the index under someone else's feet).
+ */
+function sourceVersion() {
+  const git = (...args) => execFileSync('git', ['--no-optional-locks', ...args], { cwd: fileURLToPath(new URL('../../', import.meta.url)), encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
 
 /** `256M` → 268435456. Accepts K, M, G (powers of 1024), optionally followed by B or iB. */
 function parseSize(text) {
@@ -160,6 +176,7 @@ async function runBench({ bytes, runs }, workDir) {
   const handshake = await measureHandshakeCost();
 
   const environment = {
+    commit: sourceVersion(),
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,

@@ -1,12 +1,13 @@
 /**
  * The I/O ceiling of the bench: one file copied over plain TCP between two Node processes, no
- * framing and no crypto, but otherwise shaped like sealdrop's data path (256 KiB reads, a
- * receiver that streams to a file and fsyncs it before closing), so that the ratio of the two
- * shows what sealdrop's protocol costs.
+ * framing and no crypto, but otherwise shaped like sealdrop's data path (reads of sealdrop's
+ * size, a receiver that streams to a file and fsyncs it before closing), so that the ratio of
+ * the two shows what sealdrop's protocol costs. Plain Node, no imports from the project.
  *
- *   node raw-copy.mjs receive OUTFILE   listen on 127.0.0.1 (a free port), print `--to 127.0.0.1:PORT`
- *                                       on stderr, write what one connection sends to OUTFILE
- *   node raw-copy.mjs send FILE PORT    send FILE to 127.0.0.1:PORT
+ *   node raw-copy.mjs receive OUTFILE              listen on 127.0.0.1 (a free port), print
+ *                                                  `--to 127.0.0.1:PORT` on stderr, write what
+ *                                                  one connection sends to OUTFILE
+ *   node raw-copy.mjs send FILE PORT READ_BYTES    send FILE to 127.0.0.1:PORT, READ_BYTES a read
  */
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
@@ -16,8 +17,6 @@ import { pipeline } from 'node:stream/promises';
 
 /** The bench stays on the loopback interface; no other address is ever used. */
 const HOST = '127.0.0.1';
-/** sealdrop's READ_CHUNK_BYTES (src/transport/send-session.ts). */
-const READ_CHUNK_BYTES = 256 * 1024;
 
 async function receive(outFile) {
   const server = net.createServer({ noDelay: true });
@@ -31,18 +30,18 @@ async function receive(outFile) {
   await pipeline(socket, handle.createWriteStream({ flush: true }));
 }
 
-async function send(file, port) {
+async function send(file, port, readBytes) {
   const socket = net.connect({ host: HOST, port, noDelay: true });
   await once(socket, 'connect');
-  await pipeline(createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }), socket);
+  await pipeline(createReadStream(file, { highWaterMark: readBytes }), socket);
 }
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'receive' && args.length === 1) {
   await receive(args[0]);
-} else if (mode === 'send' && args.length === 2 && /^\d+$/.test(args[1])) {
-  await send(args[0], Number(args[1]));
+} else if (mode === 'send' && args.length === 3 && /^\d+$/.test(args[1]) && /^[1-9]\d*$/.test(args[2])) {
+  await send(args[0], Number(args[1]), Number(args[2]));
 } else {
-  process.stderr.write('usage: raw-copy.mjs receive OUTFILE | raw-copy.mjs send FILE PORT\n');
+  process.stderr.write('usage: raw-copy.mjs receive OUTFILE | raw-copy.mjs send FILE PORT READ_BYTES\n');
   process.exitCode = 2;
 }

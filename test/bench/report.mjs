@@ -40,7 +40,7 @@ function throughputRow(label, result) {
 export function renderReport(results) {
   const { file, runs, environment: env, limit, raw, sealdrop, small, handshake } = results;
   const header = [
-    `sealdrop bench: ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
+    `sealdrop bench (${env.commit}): ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
     `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.tmpdir}; child CPU and RSS by ${env.usageMethod}`,
     `other processes on the machine used ${env.otherProcessesCpuSeconds.toFixed(1)} CPU s during the bench's ${env.benchSeconds.toFixed(1)} s`,
   ].join('\n');

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { READ_CHUNK_BYTES } from '../../dist/transport/send-session.js';
 import { verifyCopy } from './files.mjs';
 import { NodeProcess, otherProcessesCpuMeter } from './processes.mjs';
 
@@ -17,11 +18,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SEALDROP = path.join(REPO, 'bin', 'sealdrop');
 const RAW_COPY = fileURLToPath(new URL('./raw-copy.mjs', import.meta.url));
 
-/**
- * Both receivers print the address to send to, `--to 127.0.0.1:PORT`, once they listen. (With
- * --quiet sealdrop would hide that line, so its receiver runs without it; its stderr is not a
- * terminal, so there is no spinner or bar either, only a few notes, which are discarded.)
- */
+/** Both receivers print the address to send to, `--to 127.0.0.1:PORT`, once they listen (sealdrop even with --quiet). */
 const LISTENING_LINE = /--to 127\.0\.0\.1:(\d+)/;
 const LISTENING_TIMEOUT_MS = 30_000;
 
@@ -68,7 +65,7 @@ export async function sealdropTransfer(source, sourceSha256, { scratchDir, bytes
   try {
     const result = await timedTransfer({
       label: 'sealdrop',
-      receiverArgs: [SEALDROP, 'receive', '--host', HOST, '--port', '0', '--yes', '--out', outDir],
+      receiverArgs: [SEALDROP, 'receive', '--host', HOST, '--port', '0', '--yes', '--quiet', '--out', outDir],
       senderArgs: (port) => [SEALDROP, 'send', source, '--to', `${HOST}:${port}`],
       env: { ...process.env, SEALDROP_CODE: benchCode() },
       scratchDir,
@@ -88,7 +85,7 @@ export async function rawTransfer(source, sourceSha256, { scratchDir, bytes }) {
     const result = await timedTransfer({
       label: 'raw copy',
       receiverArgs: [RAW_COPY, 'receive', outFile],
-      senderArgs: (port) => [RAW_COPY, 'send', source, port],
+      senderArgs: (port) => [RAW_COPY, 'send', source, port, String(READ_CHUNK_BYTES)],
       env: process.env,
       scratchDir,
       bytes,

@@ -75,6 +75,16 @@ describe('sending session', () => {
     close();
   });
 
+  it('still reads a RECEIPT that arrives together with the end of the connection', async () => {
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendText(connection, 'hi'));
+    await peer.nextRecord();
+    peer.send(RecordType.ACCEPT, { resume: [] });
+    await peer.nextRecord();
+    peer.socket.end(peer.seal(RecordType.RECEIPT, { files: [] })); // the record and the FIN in one go
+    await expect(outcome).resolves.toBeUndefined();
+    close();
+  });
+
   it('fails with E_INTEGRITY when the RECEIPT names another hash', async () => {
     writeFileSync(path.join(dir.name, 'a.txt'), 'abc');
     const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
