@@ -1,4 +1,4 @@
-/** Backpressure on a socket: wait for 'drain' without leaving listeners behind. */
+/** Writing to a socket with backpressure, without leaving listeners behind. */
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { SealdropError } from '../errors.js';
@@ -16,4 +16,13 @@ export async function waitForDrain(socket: Socket): Promise<void> {
   } finally {
     listeners.abort();
   }
+}
+
+/** Writes the pieces as one batch (writev) and resolves once the socket takes more. */
+export async function writeWithBackpressure(socket: Socket, pieces: readonly Buffer[]): Promise<void> {
+  socket.cork();
+  let ready = true;
+  for (const piece of pieces) ready = socket.write(piece);
+  socket.uncork();
+  if (!ready) await waitForDrain(socket);
 }

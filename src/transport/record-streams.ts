@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import type { Frame } from '../protocol/frames.js';
-import { waitForDrain } from './drain.js';
+import { writeWithBackpressure } from './drain.js';
 import { MAX_RECORD_BODY_BYTES, RecordType, type Record, type RecordOpener, type RecordSealer } from '../protocol/records.js';
 
 export class RecordOpenerStream extends Transform {
@@ -50,11 +50,6 @@ export class SocketSink extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.socket.cork();
-    let ready = true;
-    for (const { chunk } of chunks) ready = this.socket.write(chunk);
-    this.socket.uncork();
-    if (ready) callback();
-    else waitForDrain(this.socket).then(() => callback(), callback);
+    writeWithBackpressure(this.socket, chunks.map(({ chunk }) => chunk)).then(() => callback(), callback);
   }
 }

@@ -15,7 +15,7 @@ import { RecordType, recordTypeName, type Record } from '../protocol/records.js'
 import { forDisplay } from '../protocol/display.js';
 import { FrameSplitter } from './frame-splitter.js';
 import { pull } from './pull.js';
-import { waitForDrain } from './drain.js';
+import { writeWithBackpressure } from './drain.js';
 import { DataSealer, RecordOpenerStream, SocketSink } from './record-streams.js';
 
 /** Section 7: the whole handshake completes within 30 seconds of the TCP accept. */
@@ -46,13 +46,8 @@ export class SecureConnection {
   }
 
   /** Seals and writes one record, waiting for the socket to drain when its buffer is full. */
-  async send(type: RecordType, body: Uint8Array): Promise<void> {
-    const pieces = this.session.sealer.seal(type, body);
-    this.socket.cork();
-    let ready = true;
-    for (const piece of pieces) ready = this.socket.write(piece);
-    this.socket.uncork();
-    if (!ready) await waitForDrain(this.socket);
+  send(type: RecordType, body: Uint8Array): Promise<void> {
+    return writeWithBackpressure(this.socket, this.session.sealer.seal(type, body));
   }
 
   sendJson(type: RecordType, value: object): Promise<void> {

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { measureCryptoLimit } from './crypto-limit.mjs';
 import { makeRandomFile, sha256File } from './files.mjs';
 import { measureHandshakes } from './handshake-cost.mjs';
-import { killAllChildren, otherProcessesCpuMeter, usageMethod } from './processes.mjs';
+import { disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
 import { formatSize, median, renderReport, throughput } from './report.mjs';
 import { rawTransfer, sealdropStartupSeconds, sealdropTransfer } from './transfers.mjs';
 
@@ -86,20 +86,20 @@ async function checkFreeSpace(directory, bytesNeeded) {
 async function measureLimit(source, bytes, runs) {
   const seal = [];
   const sha256 = [];
-  const otherCpuSeconds = [];
+  const disturbance = [];
   for (let run = 1; run <= runs; run += 1) {
-    const othersMeter = otherProcessesCpuMeter();
+    const meter = disturbanceMeter();
     const { sealSeconds, sha256Seconds } = await measureCryptoLimit(source);
-    otherCpuSeconds.push(othersMeter());
+    disturbance.push(meter());
     note(`limit, run ${run}/${runs}: seal ${sealSeconds.toFixed(3)} s, SHA-256 ${sha256Seconds.toFixed(3)} s`);
     seal.push(sealSeconds);
     sha256.push(sha256Seconds);
   }
   return {
-    aesGcmSeal: { ...throughput(seal, bytes), otherCpuSeconds },
-    sha256: { ...throughput(sha256, bytes), otherCpuSeconds },
+    aesGcmSeal: { ...throughput(seal, bytes), disturbance },
+    sha256: { ...throughput(sha256, bytes), disturbance },
     // The sender does both to every byte on its one JavaScript thread, as does the receiver.
-    sealAndSha256: { ...throughput(seal.map((s, i) => s + sha256[i]), bytes), otherCpuSeconds },
+    sealAndSha256: { ...throughput(seal.map((s, i) => s + sha256[i]), bytes), disturbance },
   };
 }
 
@@ -110,7 +110,7 @@ function transferSummary(results, bytes) {
   const highestOrNull = (values) => (values.length > 0 ? Math.max(...values) : null);
   return {
     ...throughput(results.map((r) => r.seconds), bytes),
-    otherCpuSeconds: results.map((r) => r.otherCpuSeconds),
+    disturbance: results.map((r) => r.disturbance),
     cpuSeconds: { send: medianOrNull(known('send', 'cpuSeconds')), receive: medianOrNull(known('receive', 'cpuSeconds')) },
     peakRssBytes: { send: highestOrNull(known('send', 'peakRssBytes')), receive: highestOrNull(known('receive', 'peakRssBytes')) },
   };
@@ -129,28 +129,40 @@ async function measureTransfers(source, sourceSha256, bytes, runs, scratchDir) {
   return { raw: transferSummary(raw, bytes), sealdrop: transferSummary(sealdrop, bytes) };
 }
 
-/** Wall time of the `send` process for a tiny file, and what is left of it after Node's start-up. */
+/** Writes a small file and returns what a transfer of it needs: its path and SHA-256. */
+async function smallFile(scratchDir, name, content) {
+  const file = path.join(scratchDir, name);
+  await writeFile(file, content);
+  return { file, sha256: await sha256File(file) };
+}
+
+/**
+ * Wall time of the `send` process for an empty and a 1-byte file, and what is left of it after
+ * Node's start-up (`sealdrop --version`). The three are taken in turn, round by round, so that
+ * a slow spell of the machine weighs on all of them rather than on one.
+ */
 async function measureSmallFiles(scratchDir) {
   const options = { scratchDir, bytes: 1 };
-  await sealdropStartupSeconds(options); // unmeasured: loads the CLI's modules into the page cache
-  const startup = [];
-  for (let run = 0; run < SMALL_FILE_RUNS; run += 1) startup.push(await sealdropStartupSeconds(options));
-  const nodeStartup = { medianSeconds: median(startup), seconds: startup };
+  const empty = await smallFile(scratchDir, 'empty.bin', Buffer.alloc(0));
+  const oneByte = await smallFile(scratchDir, 'one-byte.bin', Buffer.of(0x2a));
+  const sendSeconds = async ({ file, sha256 }) => (await sealdropTransfer(file, sha256, options)).send.wallSeconds;
 
-  const timeSends = async (name, content) => {
-    const file = path.join(scratchDir, name);
-    await writeFile(file, content);
-    const sha256 = await sha256File(file);
-    const seconds = [];
-    for (let run = 0; run < SMALL_FILE_RUNS; run += 1) seconds.push((await sealdropTransfer(file, sha256, options)).send.wallSeconds);
+  await sealdropStartupSeconds(options); // unmeasured: loads the CLI's modules into the page cache
+  const samples = { startup: [], empty: [], oneByte: [] };
+  for (let round = 1; round <= SMALL_FILE_RUNS; round += 1) {
+    samples.startup.push(await sealdropStartupSeconds(options));
+    samples.empty.push(await sendSeconds(empty));
+    samples.oneByte.push(await sendSeconds(oneByte));
+  }
+  const nodeStartup = { medianSeconds: median(samples.startup), seconds: samples.startup };
+  const beyondStartup = (seconds) => {
     const sendMedianSeconds = median(seconds);
-    note(`${name}: send ${(sendMedianSeconds * 1000).toFixed(1)} ms (median of ${SMALL_FILE_RUNS})`);
     return { sendMedianSeconds, beyondStartupSeconds: sendMedianSeconds - nodeStartup.medianSeconds, seconds };
   };
-  note(`Node start-up (sealdrop --version): ${(nodeStartup.medianSeconds * 1000).toFixed(1)} ms (median of ${SMALL_FILE_RUNS})`);
-  const emptyFile = await timeSends('empty.bin', Buffer.alloc(0));
-  const oneByteFile = await timeSends('one-byte.bin', Buffer.of(0x2a));
-  return { runs: SMALL_FILE_RUNS, nodeStartup, emptyFile, oneByteFile };
+  const result = { runs: SMALL_FILE_RUNS, nodeStartup, emptyFile: beyondStartup(samples.empty), oneByteFile: beyondStartup(samples.oneByte) };
+  const ms = (seconds) => `${(seconds * 1000).toFixed(1)} ms`;
+  note(`small files: start-up ${ms(nodeStartup.medianSeconds)}, empty ${ms(result.emptyFile.sendMedianSeconds)}, 1 byte ${ms(result.oneByteFile.sendMedianSeconds)} (medians)`);
+  return result;
 }
 
 async function measureHandshakeCost() {
@@ -161,7 +173,7 @@ async function measureHandshakeCost() {
 
 async function runBench({ bytes, runs }, workDir) {
   const started = process.hrtime.bigint();
-  const othersMeter = otherProcessesCpuMeter();
+  const meter = disturbanceMeter();
   await checkFreeSpace(workDir, 2 * bytes + 64 * 1024 * 1024);
   const source = path.join(workDir, 'random.bin');
   note(`writing ${formatSize(bytes)} of random data to ${source}`);
@@ -170,7 +182,7 @@ async function runBench({ bytes, runs }, workDir) {
   note('limit: AES-256-GCM and SHA-256 in-process');
   const limit = await measureLimit(source, bytes, runs);
   const { raw, sealdrop } = await measureTransfers(source, sourceSha256, bytes, runs, workDir);
-  note(`small files: ${SMALL_FILE_RUNS} runs each`);
+  note(`small files: ${SMALL_FILE_RUNS} rounds of sealdrop --version, an empty and a 1-byte file`);
   const small = await measureSmallFiles(workDir);
   note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process`);
   const handshake = await measureHandshakeCost();
@@ -183,9 +195,9 @@ async function runBench({ bytes, runs }, workDir) {
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
     tmpdir: os.tmpdir(),
     usageMethod: usageMethod === 'gnu-time' ? "/usr/bin/time -f '%M %U %S'" : '/proc/PID/status and stat, polled every 50 ms',
-    // Other work on the machine skews every number here; this shows how much there was.
+    // Other work on the machine or its host skews every number here; this shows how much there was.
     benchSeconds: Number(process.hrtime.bigint() - started) / 1e9,
-    otherProcessesCpuSeconds: othersMeter(),
+    disturbance: meter(),
   };
   const ratio = sealdrop.medianSeconds / raw.medianSeconds;
   return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawTimeRatio: ratio, small, handshake };

@@ -9,14 +9,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
 /** Peak RSS in KiB, then user and system CPU seconds. */
 const GNU_TIME_FORMAT = '%M %U %S';
 const PROC_POLL_MS = 50;
-/** The unit of utime and stime in /proc/PID/stat (USER_HZ, 100 on Linux). */
+/** The unit of the CPU times in /proc/stat and /proc/PID/stat (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS_PER_SECOND = 100;
 /** How much of a child's stderr is kept for error messages and for finding its port. */
 const STDERR_KEPT_CHARS = 64 * 1024;
@@ -24,7 +23,7 @@ const STDERR_KEPT_CHARS = 64 * 1024;
 /** The children still running, killed by `killAllChildren`. */
 const running = new Set();
 let childrenStarted = 0;
-/** CPU seconds of all children that have ended, for `otherProcessesCpuMeter`. */
+/** CPU seconds of all children that have ended, for `disturbanceMeter`. */
 let endedChildrenCpuSeconds = 0;
 
 /** 'gnu-time' if /usr/bin/time exists and takes GNU's -f and -o, else 'proc-polling'. */
@@ -39,24 +38,41 @@ export function killAllChildren() {
   for (const child of running) child.kill();
 }
 
-/** CPU seconds all cores have been busy since boot (os.cpus() reads /proc/stat). */
-function machineBusySeconds() {
-  return os.cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0) / 1000;
+/**
+ * Seconds of CPU time, summed over all cores since boot, that were busy (user, nice, system,
+ * irq: what libuv's os.cpus() counts) and that the hypervisor stole, from the first line of
+ * /proc/stat ("cpu user nice system idle iowait irq softirq steal ..."). Null where no /proc.
+ */
+function machineCpuSeconds() {
+  try {
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, , steal] = ticks;
+    return { busy: (user + nice + system + irq) / CLOCK_TICKS_PER_SECOND, steal: steal / CLOCK_TICKS_PER_SECOND };
+  } catch {
+    return null;
+  }
 }
 
 /**
- * The bench shares the machine: this tells how much CPU time processes other than the bench
- * and its children used from now until the returned function is called, to show when a
- * measurement was disturbed. (os.cpus() counts in 10 ms ticks, so small values are noise.)
+ * The bench shares the machine, and perhaps the host: this tells how much CPU time processes
+ * other than the bench and its children used, and how much the hypervisor stole from this
+ * machine, from now until the returned function is called, to show when a measurement was
+ * disturbed. Both are counted in 10 ms ticks, so values of a few hundredths are noise.
+ * The function returns { otherCpuSeconds, stealSeconds }, null each where /proc is missing.
  */
-export function otherProcessesCpuMeter() {
-  const machineAtStart = machineBusySeconds();
+export function disturbanceMeter() {
+  const machineAtStart = machineCpuSeconds();
   const ownAtStart = process.cpuUsage();
   const childrenAtStart = endedChildrenCpuSeconds;
   return () => {
+    const machine = machineCpuSeconds();
+    if (machineAtStart === null || machine === null) return { otherCpuSeconds: null, stealSeconds: null };
     const own = process.cpuUsage(ownAtStart);
     const ours = (own.user + own.system) / 1e6 + (endedChildrenCpuSeconds - childrenAtStart);
-    return Math.max(0, machineBusySeconds() - machineAtStart - ours);
+    return {
+      otherCpuSeconds: Math.max(0, machine.busy - machineAtStart.busy - ours),
+      stealSeconds: machine.steal - machineAtStart.steal,
+    };
   };
 }
 

@@ -31,10 +31,13 @@ function table(rows) {
     .join('\n');
 }
 
-const list = (values, digits) => values.map((v) => v.toFixed(digits)).join(' ');
+const list = (values, digits) => values.map((v) => fixed(v, digits)).join(' ');
 
 function throughputRow(label, result) {
-  return [label, fixed(result.medianSeconds, 3), fixed(result.mbPerSecond, 1), list(result.seconds, 3), list(result.otherCpuSeconds, 2)];
+  const { medianSeconds, mbPerSecond, seconds, disturbance } = result;
+  const others = list(disturbance.map((d) => d.otherCpuSeconds), 2);
+  const steal = list(disturbance.map((d) => d.stealSeconds), 2);
+  return [label, fixed(medianSeconds, 3), fixed(mbPerSecond, 1), list(seconds, 3), others, steal];
 }
 
 export function renderReport(results) {
@@ -42,17 +45,17 @@ export function renderReport(results) {
   const header = [
     `sealdrop bench (${env.commit}): ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
     `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.tmpdir}; child CPU and RSS by ${env.usageMethod}`,
-    `other processes on the machine used ${env.otherProcessesCpuSeconds.toFixed(1)} CPU s during the bench's ${env.benchSeconds.toFixed(1)} s`,
+    `during the bench's ${env.benchSeconds.toFixed(1)} s, other processes used ${fixed(env.disturbance.otherCpuSeconds, 1)} CPU s and the hypervisor stole ${fixed(env.disturbance.stealSeconds, 1)} CPU s`,
   ].join('\n');
 
   const speeds = table([
-    ['throughput', 'median s', 'MB/s', 'runs (s)', 'other processes, CPU s'],
+    ['throughput', 'median s', 'MB/s', 'runs (s)', 'other processes CPU s', 'steal s'],
     throughputRow('limit: AES-256-GCM seal, 256 KiB records', limit.aesGcmSeal),
     throughputRow('limit: SHA-256, 256 KiB pieces', limit.sha256),
     throughputRow('limit: seal + SHA-256 on one core', limit.sealAndSha256),
     throughputRow('raw: plain TCP copy, 2 processes', raw),
     throughputRow('sealdrop: receive + send, 2 processes', sealdrop),
-    ['ratio sealdrop / raw (time)', fixed(results.sealdropToRawTimeRatio, 2), '', '', ''],
+    ['ratio sealdrop / raw (time)', fixed(results.sealdropToRawTimeRatio, 2), '', '', '', ''],
   ]);
 
   const perProcess = (label, result) => [

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { READ_CHUNK_BYTES } from '../../dist/transport/send-session.js';
 import { verifyCopy } from './files.mjs';
-import { NodeProcess, otherProcessesCpuMeter } from './processes.mjs';
+import { NodeProcess, disturbanceMeter } from './processes.mjs';
 
 /** The bench stays on the loopback interface; no other address is ever used. */
 const HOST = '127.0.0.1';
@@ -35,12 +35,12 @@ function withDeadline(promise, ms, what) {
 
 /**
  * Starts the receiver, waits until it listens, starts the sender, waits for both. Returns
- * { seconds, send, receive, otherCpuSeconds } (send and receive as from NodeProcess.finished(),
- * otherCpuSeconds what the rest of the machine used meanwhile); on failure kills both.
+ * { seconds, send, receive, disturbance } (send and receive as from NodeProcess.finished(),
+ * disturbance as from disturbanceMeter); on failure kills both.
  */
 async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir, bytes }) {
   const spawnOptions = { env, cwd: REPO, scratchDir };
-  const otherCpuSeconds = otherProcessesCpuMeter();
+  const disturbance = disturbanceMeter();
   const receiver = new NodeProcess(`${label} receiver`, receiverArgs, spawnOptions);
   let sender = null;
   try {
@@ -48,7 +48,7 @@ async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir,
     sender = new NodeProcess(`${label} sender`, senderArgs(port), spawnOptions);
     const [send, receive] = await withDeadline(Promise.all([sender.finished(), receiver.finished()]), deadlineMs(bytes), label);
     const lastExitNs = send.exitNs > receive.exitNs ? send.exitNs : receive.exitNs;
-    return { seconds: Number(lastExitNs - sender.startNs) / 1e9, send, receive, otherCpuSeconds: otherCpuSeconds() };
+    return { seconds: Number(lastExitNs - sender.startNs) / 1e9, send, receive, disturbance: disturbance() };
   } catch (error) {
     receiver.kill();
     sender?.kill();
