@@ -58,6 +58,14 @@ export class Destination {
     private readonly overwrite: boolean,
   ) {}
 
+  /**
+   * A path as messages show it: relative to the destination, since messages also reach the peer
+   * (sealed ERROR), which has no business learning this machine's directory layout.
+   */
+  #shown(target: string): string {
+    return forDisplay(path.relative(this.root, target) || '.');
+  }
+
   static async open(directory: string, overwrite: boolean): Promise<Destination> {
     const root = await realpath(directory).catch(() => {
       throw new SealdropError('E_USAGE', `the destination ${directory} does not exist`);
@@ -75,7 +83,7 @@ export class Destination {
     const space = await statfs(this.root);
     const freeBytes = Number(space.bavail) * Number(space.bsize);
     if (totalBytes > freeBytes) {
-      throw new SealdropError('E_NO_SPACE', `the offer needs ${totalBytes} bytes but ${this.root} has ${freeBytes} free`);
+      throw new SealdropError('E_NO_SPACE', `the offer needs ${totalBytes} bytes but the destination has ${freeBytes} free`);
     }
   }
 
@@ -88,14 +96,14 @@ export class Destination {
       const stats = await lstatOrNull(current);
       if (stats === null) return; // nothing below a missing directory can exist
       if (stats.isSymbolicLink()) {
-        throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)} would go through the symbolic link ${forDisplay(current)}; sealdrop never follows links`);
+        throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)} would go through the symbolic link ${this.#shown(current)}; sealdrop never follows links`);
       }
       if (!isLast && !stats.isDirectory()) {
-        throw new SealdropError('E_EXISTS', `${forDisplay(entryPath)} needs ${forDisplay(current)} to be a directory, but a file is there`);
+        throw new SealdropError('E_EXISTS', `${forDisplay(entryPath)} needs ${this.#shown(current)} to be a directory, but a file is there`);
       }
       if (isLast && !(this.overwrite && stats.isFile())) {
         const hint = stats.isFile() ? ' (use --overwrite to replace it)' : '';
-        throw new SealdropError('E_EXISTS', `${forDisplay(current)} already exists${hint}`);
+        throw new SealdropError('E_EXISTS', `${this.#shown(current)} already exists${hint}`);
       }
     }
   }
@@ -134,14 +142,14 @@ export class Destination {
       const handle = await open(partPath, APPEND_EXISTING);
       if ((await handle.stat()).size !== offset) {
         await handle.close();
-        throw new SealdropError('E_INTERNAL', `${forDisplay(partPath)} changed since it was offered for resuming`);
+        throw new SealdropError('E_INTERNAL', `${this.#shown(partPath)} changed since it was offered for resuming`);
       }
       return { entry, partPath, finalPath, handle };
     }
     // A part file of ours left by an earlier, different offer of this path is stale: start afresh.
     await this.#removePartFiles(partPath);
     const handle = await open(partPath, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${forDisplay(partPath)} appeared while preparing the transfer`) : error;
+      throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`) : error;
     });
     await writeFile(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }), { flag: CREATE_EXCLUSIVE, mode: 0o600 });
     return { entry, partPath, finalPath, handle };
@@ -163,7 +171,7 @@ export class Destination {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const stats = await lstat(directory);
       if (!stats.isDirectory()) {
-        throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)}: ${forDisplay(directory)} is not a directory (or is a link)`);
+        throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)}: ${this.#shown(directory)} is not a directory (or is a link)`);
       }
     }
   }
@@ -180,7 +188,7 @@ export class Destination {
     } else {
       // link() fails with EEXIST instead of replacing: a file that appeared meanwhile is kept.
       await link(part.partPath, part.finalPath).catch((error: NodeJS.ErrnoException) => {
-        throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${forDisplay(part.finalPath)} appeared during the transfer; it was left alone`) : error;
+        throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`) : error;
       });
       await unlink(part.partPath);
     }

@@ -30,7 +30,11 @@ describe('Destination.checkOffer', () => {
 
   it('refuses an existing file without overwrite, and allows a regular one with it', async () => {
     writeFileSync(path.join(root, 'a.txt'), 'old');
-    await expect((await Destination.open(root, false)).checkOffer([entry('a.txt')], 3)).rejects.toMatchObject({ code: 'E_EXISTS' });
+    // The message names the path inside the destination only: it is also sent to the peer.
+    await expect((await Destination.open(root, false)).checkOffer([entry('a.txt')], 3)).rejects.toMatchObject({
+      code: 'E_EXISTS',
+      message: 'a.txt already exists (use --overwrite to replace it)',
+    });
     await expect((await Destination.open(root, true)).checkOffer([entry('a.txt')], 3)).resolves.toBeUndefined();
   });
 
