@@ -6,9 +6,10 @@ export class FrameSplitter extends Transform {
   readonly #decoder = new FrameDecoder();
 
   constructor() {
-    // A few frames of slack let the socket keep reading while the opener works (measured: 300 MB
-    // took 2.3-2.6 s with one frame, 1.8-2.0 s with eight); at most 8 MiB of records wait here.
-    super({ readableObjectMode: true, readableHighWaterMark: 8 });
+    // Two frames of slack let the socket keep reading while the opener works. More buys nothing:
+    // 1 GiB over tmpfs took 4.3-4.5 s with two and 5.0 s with eight, whose extra 6 MiB in flight
+    // also raised the receiver's peak RSS from 115 to 151 MiB (/tmp/mem.sh-style runs, see README).
+    super({ readableObjectMode: true, readableHighWaterMark: 2 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
