@@ -8,7 +8,7 @@ export class FrameSplitter extends Transform {
   constructor() {
     // Two frames of slack let the socket keep reading while the opener works. More buys nothing:
     // 1 GiB over tmpfs took 4.3-4.5 s with two and 5.0 s with eight, whose extra 6 MiB in flight
-    // also raised the receiver's peak RSS from 115 to 151 MiB (/tmp/mem.sh-style runs, see README).
+    // also raised the receiver's peak RSS from 115 to 151 MiB (two processes over 127.0.0.1).
     super({ readableObjectMode: true, readableHighWaterMark: 2 });
   }
 
