@@ -299,6 +299,19 @@ afterAll(() => small?.unmount());
 
 describe('a disk that fills during the write', () => {
   // Without root or loop devices there is no honest way to fill a real disk; see README.
+  e2e.runIf(small !== null)('an offer larger than the free space: E_NO_SPACE before any data moves', async ({ sd }) => {
+    const out = path.join(small!.dir, 'offer');
+    mkdirSync(out);
+    const { receiver, peer } = await receiverAndPeer(sd, out);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    const size = 16 * 1024 * 1024;
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'big.bin', fileCount: 1, totalBytes: size, files: [{ path: 'big.bin', size, mode: 0o644, mtime: 0 }] });
+    expect(JSON.parse((await peer.nextRecord())!.body.toString()).code).toBe('E_NO_SPACE'); // no ACCEPT first
+    expect(await receiver.process.waitForExit()).toBe(5);
+    expect(readdirSync(out)).toEqual([]);
+    rmSync(out, { recursive: true });
+  });
+
   e2e.runIf(small !== null)('ENOSPC mid-file on a real 8 MiB ext4: E_NO_SPACE, no file, no part left', async ({ sd }) => {
     const out = path.join(small!.dir, 'out');
     mkdirSync(out);

@@ -2,7 +2,7 @@
 // code and its part files as README.md says, and nothing ever appears under a final name unverified.
 
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -60,6 +60,28 @@ async function closedWithin(socket: Socket, ms: number): Promise<boolean> {
   return Promise.race([closed, timer]);
 }
 
+/**
+ * A TCP relay on 127.0.0.1 in front of the receiver that counts the bytes the sender puts on the
+ * wire, and calls `onBytes` with the running count (to cut the sender at a chosen point).
+ */
+async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: number) => void = () => undefined) {
+  let bytes = 0;
+  const server = createServer((client) => {
+    const upstream = connect({ host: LOOPBACK, port: targetPort });
+    sd.sockets.push(client, upstream);
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+    client.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      onBytes(bytes);
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  server.listen(0, LOOPBACK);
+  await once(server, 'listening');
+  return { address: `${LOOPBACK}:${(server.address() as AddressInfo).port}`, bytes: () => bytes, close: () => server.close() };
+}
+
 const BROKE_OFF = /^sealdrop: warning: the transfer broke off \(E_[A-Z_]+: .*\); nothing is under its final name, partial files are kept to resume\. Waiting for the sender to try again/;
 
 describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
@@ -94,6 +116,44 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     // The final file is the kept part file itself (same inode), so the transfer went on in it.
     expect(received.ino).toBe(kept.ino);
     expect(Math.trunc(received.mtimeMs)).toBe(BIG_MTIME_MS);
+  });
+
+  e2e('resume: cut at about half of a 50 MiB file, the same send completes it with under 60% of the bytes', async ({ sd, expect }) => {
+    const size = 50 * 1024 * 1024;
+    const file = path.join(sd.ws.src, 'half.bin');
+    const content = randomBytes(size);
+    writeFileSync(file, content);
+    setMtimeExactMs(file, BIG_MTIME_MS);
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+
+    let first: SealdropProcess | undefined;
+    const firstRelay = await countingRelay(sd, receiver.port, (total) => {
+      if (total >= size / 2 && first?.running) first.kill('SIGKILL');
+    });
+    first = sd.startSender({ to: firstRelay.address, code: receiver.code, paths: [file] });
+    await first.waitForExit();
+    await receiver.process.waitForLine('stderr', BROKE_OFF);
+    firstRelay.close();
+
+    const secondRelay = await countingRelay(sd, receiver.port);
+    const second = sd.startSender({ to: secondRelay.address, code: receiver.code, paths: [file] });
+    expect(await second.waitForExit(), second.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(readFileSync(path.join(sd.ws.out, 'half.bin')).equals(content)).toBe(true);
+    expect(receiver.process.stdout).toBe(`${sha256Hex(content)}  half.bin\n`);
+    expect(secondRelay.bytes()).toBeLessThan(0.6 * size);
+    secondRelay.close();
+  });
+
+  e2e('the receiver dies mid-file (SIGKILL): the sender fails, nothing is under a final name', async ({ sd, expect }) => {
+    const { file: source } = bigSource(sd, 'big.bin');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    const part = await partFileWithData(sd.ws.out, receiver.process);
+    receiver.process.kill('SIGKILL');
+    expect(await sender.waitForExit(), sender.describe()).toBe(1);
+    expect(sender.stderr).toMatch(/^sealdrop: E_CONNECT: /m);
+    expect(listTree(sd.ws.out)).toEqual([part, `${part}.json`].sort());
   });
 
   e2e('a resumed transfer does not trust a prefix that differs: the source changed (same size and mtime), the result is the new file', async ({ sd, expect }) => {
