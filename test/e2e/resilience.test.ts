@@ -234,6 +234,18 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
 });
 
 describe.concurrent('the listener policy', { timeout: 20_000 }, () => {
+  e2e('turns away a second connection while a transfer runs, without disturbing it', async ({ sd, expect }) => {
+    const { file: source, content } = bigSource(sd, 'big.bin');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    await partFileWithData(sd.ws.out, receiver.process);
+    const intruder = await rawConnection(sd, receiver.port);
+    expect(await closedWithin(intruder, 1_000), 'the second connection was not closed at once').toBe(true);
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(receiver.process.stdout).toBe(`${sha256Hex(content)}  big.bin\n`);
+  });
+
   e2e('drops a peer silent past --handshake-timeout, turns away a second one meanwhile, then serves a real sender', async ({ sd, expect }) => {
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--handshake-timeout', '2'] });
     const silent = await rawConnection(sd, receiver.port);
