@@ -1,20 +1,12 @@
 /** Writing to a socket with backpressure, without leaving listeners behind. */
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { SealdropError } from '../errors.js';
+import { firstEvent } from './first-event.js';
 
-/** Waits until the socket takes writes again; rejects if it closes first. Leaves no listener behind. */
+/** Waits until the socket takes writes again; rejects if it closes first. */
 export async function waitForDrain(socket: Socket): Promise<void> {
-  const listeners = new AbortController();
-  try {
-    await Promise.race([
-      once(socket, 'drain', listeners),
-      once(socket, 'close', listeners).then(() => {
-        throw new SealdropError('E_CONNECT', 'the connection closed while sending');
-      }),
-    ]);
-  } finally {
-    listeners.abort();
+  if ((await firstEvent(socket, ['drain', 'close'])) === 'close') {
+    throw new SealdropError('E_CONNECT', 'the connection closed while sending');
   }
 }
 

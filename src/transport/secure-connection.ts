@@ -123,6 +123,7 @@ export async function secureSocket(socket: Socket, options: SecureSocketOptions)
   const frames = new FrameSplitter();
   // pipe, not pipeline: a bad record must not take the socket down before our sealed ERROR is out.
   socket.pipe(frames);
+  frames.on('error', () => undefined); // reported by pull() through frames.errored, never thrown
   socket.once('error', (error) => frames.destroy(error));
   // After a graceful end the frames already received must still be read (a FIN never overtakes
   // data); destroying them then would also stall stream.pipeline downstream. Only a close
