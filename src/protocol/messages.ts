@@ -66,7 +66,7 @@ function malformed(what: string, why: string): SealdropError {
 }
 
 /** Parses a JSON object body; anything else (bad UTF-8, bad JSON, an array) is E_PROTOCOL. */
-export function parseJsonObject(body: Uint8Array, what: string): Json {
+function parseJsonObject(body: Uint8Array, what: string): Json {
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(body));

@@ -4,7 +4,7 @@ import { SealdropError } from '../errors.js';
 import { firstEvent } from './first-event.js';
 
 /** Waits until the socket takes writes again; rejects if it closes first. */
-export async function waitForDrain(socket: Socket): Promise<void> {
+async function waitForDrain(socket: Socket): Promise<void> {
   if ((await firstEvent(socket, ['drain', 'close'])) === 'close') {
     throw new SealdropError('E_CONNECT', 'the connection closed while sending');
   }
