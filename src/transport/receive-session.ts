@@ -12,18 +12,22 @@ import { assertOfferPaths } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { Destination, PartFile } from './destination.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
-import type { SecureConnection } from './secure-connection.js';
+import { PeerStopped, type SecureConnection } from './secure-connection.js';
 import type { TransferProgress } from './progress.js';
 
 /** Receiver limits (section 7, E_TOO_LARGE): more entries than this is refused before any work. */
 export const MAX_OFFER_FILES = 1_000_000;
 
+const RESUMABLE_CODES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_TIMEOUT', 'E_INTERRUPTED']);
+
 /**
  * Failures that leave the code valid and the part files worth keeping for a resume: the
- * connection dropped, the sender gave up, or the person pressed Ctrl-C. Anything else (a
- * protocol breach, a hash mismatch, a refusal) discards what this transfer wrote.
+ * connection dropped, the sender gave up (its own ERROR), or the person pressed Ctrl-C. Anything
+ * else (a protocol breach, a hash mismatch, a refusal) discards what this transfer wrote.
  */
-export const RESUMABLE_FAILURES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_PEER', 'E_TIMEOUT', 'E_INTERRUPTED']);
+export function isResumable(error: SealdropError): boolean {
+  return error instanceof PeerStopped || RESUMABLE_CODES.has(error.code);
+}
 
 export interface FilesOfferSummary {
   readonly kind: 'files';
@@ -97,7 +101,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes };
   } catch (error) {
     const failure = error instanceof SealdropError ? error : localFailure(error);
-    if (RESUMABLE_FAILURES.has(failure.code)) await options.destination.keep(parts);
+    if (isResumable(failure)) await options.destination.keep(parts);
     else await options.destination.discard(parts);
     await connection.fail(failure);
     throw failure;

@@ -81,11 +81,15 @@ export class SecureConnection {
     return new SocketSink(this.socket);
   }
 
-  /** Tells the peer why we stop (sealed ERROR), if the socket still takes writes, then closes. */
+  /**
+   * Tells the peer why we stop (sealed ERROR), if the socket still takes writes and the error is
+   * ours, then closes. A local error's details (file system paths, say) stay on this machine.
+   */
   async fail(error: SealdropError): Promise<void> {
-    if (this.socket.writable && isWireErrorCode(error.code)) {
+    if (this.socket.writable && isWireErrorCode(error.code) && !(error instanceof PeerStopped)) {
+      const message = error.code === 'E_INTERNAL' ? 'the other side hit a local error and stopped' : error.message;
       try {
-        await this.sendJson(RecordType.ERROR, { code: error.code, message: error.message });
+        await this.sendJson(RecordType.ERROR, { code: error.code, message });
       } catch {
         // The connection is already going; the local error is what matters.
       }
@@ -105,10 +109,16 @@ export class SecureConnection {
   }
 }
 
+/**
+ * The peer's own ERROR: it carries the peer's code (a receiver's E_EXISTS is the sender's
+ * E_EXISTS too) but is marked as the peer's, so it is never echoed back and a receiver can tell
+ * "the sender gave up" from "the sender broke the protocol".
+ */
+export class PeerStopped extends SealdropError {}
+
 function peerErrorFrom(body: Buffer): SealdropError {
   const { code, message } = parseError(body);
-  const shown = `the other side stopped: ${forDisplay(message)}`;
-  return new SealdropError(isWireErrorCode(code) ? code : 'E_PEER', shown);
+  return new PeerStopped(isWireErrorCode(code) ? code : 'E_PEER', `the other side stopped: ${forDisplay(message)}`);
 }
 
 function socketChannel(socket: Socket, frames: FrameSplitter): HandshakeChannel {

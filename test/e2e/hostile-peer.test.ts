@@ -117,6 +117,18 @@ describe('a hostile sender against the real receiver, after the handshake', () =
     await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
   });
 
+  e2e('a sender that gives up with its own ERROR: the receiver keeps the part and waits for a retry', async ({ sd }) => {
+    const { receiver, peer } = await acceptedOffer(sd, Buffer.concat([content, content]));
+    await peer.nextRecord();
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    peer.send(RecordType.DATA, content);
+    peer.send(RecordType.ERROR, { code: 'E_INTERNAL', message: 'the file changed while it was being sent' });
+    await receiver.process.waitForLine('stderr', /the transfer broke off \(E_INTERNAL: the other side stopped: the file changed/);
+    expect(await peer.nextRecord()).toBeNull(); // closed, and no ERROR echoed back
+    expect(receiver.process.running).toBe(true);
+    expect(listTree(sd.ws.out).filter((name) => name.endsWith('.part'))).toHaveLength(1);
+  });
+
   e2e('malformed JSON in an OFFER, then an unknown record type: E_PROTOCOL', async ({ sd }) => {
     for (const [type, body] of [
       [RecordType.OFFER, Buffer.from('{"kind":"files",')],

@@ -5,7 +5,7 @@ import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { Destination } from '../../transport/destination.js';
 import { Listener, type ListenerEvent } from '../../transport/listener.js';
-import { RESUMABLE_FAILURES, receiveTransfer, type FilesOfferSummary, type ReceiveResult } from '../../transport/receive-session.js';
+import { isResumable, receiveTransfer, type FilesOfferSummary, type ReceiveResult } from '../../transport/receive-session.js';
 import { joinHostPort, reachableAddresses } from '../addresses.js';
 import { readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
@@ -74,7 +74,7 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
     } catch (error) {
       // A dropped connection or a sender that gave up leaves the code valid (section 7): wait for
       // the same send to be run again, which resumes. Anything else ends the receive.
-      if (!(error instanceof SealdropError) || !RESUMABLE_FAILURES.has(error.code) || error.code === 'E_INTERRUPTED') throw error;
+      if (!(error instanceof SealdropError) || !isResumable(error) || error.code === 'E_INTERRUPTED') throw error;
       output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`);
       listener.release();
     } finally {
