@@ -43,7 +43,10 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
       output.jsonResult({ ok: true, kind: 'text' });
       return;
     }
-    const sent = await sendFiles(connection, selection, { onProgress: (progress) => output.progress(progress) });
+    const sent = await sendFiles(connection, selection, {
+      onAccepted: () => output.spin('Accepted; sending…'),
+      onProgress: (progress) => output.progress(progress),
+    });
     output.finish();
     for (const file of sent) output.result(sha256sumLine(file.sha256, file.path));
     output.info(`Sent ${plural(sent.length, 'file')} (${formatBytes(selection.totalBytes)}); the receiver verified every SHA-256.`);
