@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { measureCryptoLimit } from './crypto-limit.mjs';
 import { makeRandomFile, sha256File } from './files.mjs';
 import { measureHandshakes } from './handshake-cost.mjs';
+import { measureHandshakeWall } from './handshake-wall.mjs';
 import { disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
 import { formatSize, median, renderReport, throughput } from './report.mjs';
 import { rawTransfer, sealdropStartupSeconds, sealdropTransfer } from './transfers.mjs';
@@ -29,6 +30,7 @@ const DEFAULT_SIZE = '1G';
 const DEFAULT_RUNS = 3;
 const SMALL_FILE_RUNS = 5;
 const HANDSHAKE_PAIRS = 20;
+const HANDSHAKE_WALL_RUNS = 5;
 
 const USAGE = `usage: npm run bench -- [--size SIZE] [--runs N] [--json]
   --size SIZE  size of the random file: bytes, or with a suffix K, M or G (1K = 1024); default ${DEFAULT_SIZE}
@@ -165,10 +167,18 @@ async function measureSmallFiles(scratchDir) {
   return result;
 }
 
-async function measureHandshakeCost() {
+async function measureHandshakeCost(workDir) {
   const samples = await measureHandshakes(HANDSHAKE_PAIRS);
   const medianOf = (key) => median(samples.map((s) => s[key]));
-  return { pairs: HANDSHAKE_PAIRS, pairMs: medianOf('pairMs'), initiatorMs: medianOf('initiatorMs'), responderMs: medianOf('responderMs') };
+  const wall = await measureHandshakeWall(HANDSHAKE_WALL_RUNS, workDir);
+  return {
+    pairs: HANDSHAKE_PAIRS,
+    pairMs: medianOf('pairMs'),
+    initiatorMs: medianOf('initiatorMs'),
+    responderMs: medianOf('responderMs'),
+    wallRuns: HANDSHAKE_WALL_RUNS,
+    wallMs: median(wall),
+  };
 }
 
 async function runBench({ bytes, runs }, workDir) {
@@ -184,8 +194,8 @@ async function runBench({ bytes, runs }, workDir) {
   const { raw, sealdrop } = await measureTransfers(source, sourceSha256, bytes, runs, workDir);
   note(`small files: ${SMALL_FILE_RUNS} rounds of sealdrop --version, an empty and a 1-byte file`);
   const small = await measureSmallFiles(workDir);
-  note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process`);
-  const handshake = await measureHandshakeCost();
+  note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process, ${HANDSHAKE_WALL_RUNS} against a real receiver`);
+  const handshake = await measureHandshakeCost(workDir);
 
   const environment = {
     commit: sourceVersion(),

@@ -83,6 +83,7 @@ export function renderReport(results) {
     ['handshake CPU, in-process: full pair (both sides)', fixed(handshake.pairMs, 1), handshake.pairs],
     ['handshake CPU, in-process: initiator side', fixed(handshake.initiatorMs, 1), handshake.pairs],
     ['handshake CPU, in-process: responder side', fixed(handshake.responderMs, 1), handshake.pairs],
+    ['handshake wall, connect to first record, real receiver', fixed(handshake.wallMs, 1), handshake.wallRuns],
   ]);
 
   return [header, speeds, `${processes}\n(${processesNote})`, latency].join('\n\n');
