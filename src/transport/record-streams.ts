@@ -32,7 +32,9 @@ export class RecordOpenerStream extends Transform {
 
 export class DataSealer extends Transform {
   constructor(private readonly sealer: RecordSealer) {
-    super({ writableHighWaterMark: MAX_RECORD_BODY_BYTES, readableHighWaterMark: 4 * MAX_RECORD_BODY_BYTES });
+    // One record in and one out: with four records of slack on the readable side the sender's
+    // peak RSS was 106-130 MiB at 1 GiB, with one 100-102 MiB, at the same speed.
+    super({ writableHighWaterMark: MAX_RECORD_BODY_BYTES, readableHighWaterMark: MAX_RECORD_BODY_BYTES });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
