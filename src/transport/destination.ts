@@ -123,7 +123,8 @@ export class Destination {
     const { partPath } = this.#locate(entry);
     const stats = await lstatOrNull(partPath).catch(() => null);
     if (!stats?.isFile() || stats.size === 0 || stats.size > entry.size) return null;
-    const record = await readFile(partRecordPath(partPath), 'utf8').then(JSON.parse, () => null).catch(() => null);
+    // A missing or unreadable record means the part is not ours to resume.
+    const record: unknown = await readFile(partRecordPath(partPath), 'utf8').then(JSON.parse).catch(() => null);
     return sameEntry(record, entry) ? hashFile(partPath, stats.size) : null;
   }
 

@@ -40,7 +40,6 @@ export interface ReceivedFile {
   readonly path: string;
   readonly size: number;
   readonly sha256: string;
-  readonly finalPath: string;
 }
 
 export type ReceiveResult =
@@ -92,7 +91,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
         progress.doneBytes += bytes;
         options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
       });
-      received.push({ path: entry.path, size: entry.size, sha256, finalPath: part.finalPath });
+      received.push({ path: entry.path, size: entry.size, sha256 });
     }
     await connection.expect(RecordType.DONE);
     for (const part of parts.splice(0)) await options.destination.commit(part);
