@@ -28,20 +28,23 @@ export function aesGcmSeal(
   return { ciphertextParts, tag: cipher.getAuthTag() };
 }
 
-/** Decrypts and authenticates; throws (and releases nothing) if the tag does not match. */
+/**
+ * Decrypts the concatenation of `ciphertextParts` and authenticates it; returns the plaintext
+ * pieces (one per part), or throws, releasing nothing, if the tag does not match.
+ */
 export function aesGcmOpen(
   key: Uint8Array,
   nonce: Uint8Array,
   aad: Uint8Array,
-  ciphertext: Uint8Array,
+  ciphertextParts: readonly Uint8Array[],
   tag: Uint8Array,
-): Buffer {
+): Buffer[] {
   assertParameters(key, nonce);
   if (tag.length !== GCM_TAG_BYTES) throw new RangeError(`GCM tag must be ${GCM_TAG_BYTES} bytes`);
   const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_BYTES });
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
-  const plaintext = decipher.update(ciphertext);
+  const plaintextParts = ciphertextParts.map((part) => decipher.update(part));
   decipher.final(); // throws "Unsupported state or unable to authenticate data" on a bad tag
-  return plaintext;
+  return plaintextParts;
 }

@@ -1,13 +1,16 @@
 /**
  * Frames (PROTOCOL.md section 2): `length:u32 || payload[length]`, the only unit on the wire.
  *
- * FrameDecoder turns arbitrary chunks of bytes into whole payloads. It checks every length as
+ * FrameDecoder turns arbitrary chunks of bytes into whole frames. It checks every length as
  * soon as its four bytes are in, so a hostile length is refused before any of its payload is
  * read or buffered. The first frames of a connection are handshake frames (1 to 1025 bytes);
  * every later frame is a record (17 to 1,048,593 bytes). Each side receives exactly three
  * handshake frames (HELLO, STAGE2, CONFIRM), so the decoder switches limits after the third.
+ * A record's payload is handed over as slices of the chunks it arrived in, never copied: a
+ * 1 MiB record spans some sixteen socket reads, and joining them cost a copy of every byte.
  */
 import { SealdropError } from '../errors.js';
+import { joinParts } from './byte-parts.js';
 
 export const FRAME_HEADER_BYTES = 4;
 export const MIN_HANDSHAKE_FRAME_BYTES = 1;
@@ -37,11 +40,27 @@ export interface FrameLimits {
 export const HANDSHAKE_FRAME_LIMITS: FrameLimits = { minBytes: MIN_HANDSHAKE_FRAME_BYTES, maxBytes: MAX_HANDSHAKE_FRAME_BYTES };
 export const RECORD_FRAME_LIMITS: FrameLimits = { minBytes: MIN_RECORD_FRAME_BYTES, maxBytes: MAX_RECORD_FRAME_BYTES };
 
-/** A payload and the phase it arrived in; `header` is its 4 length bytes (the records' AAD). */
-export interface Frame {
+/** A handshake frame (at most 1025 bytes), whole; `header` is its 4 length bytes. */
+export interface HandshakeFrame {
+  readonly kind: 'handshake';
   readonly header: Buffer;
   readonly payload: Buffer;
-  readonly isHandshake: boolean;
+}
+
+/** A record frame; `header` is its 4 length bytes (the record's AAD), the payload is in parts. */
+export interface RecordFrame {
+  readonly kind: 'record';
+  readonly header: Buffer;
+  /** The payload as slices of the received chunks, in order; none is empty. */
+  readonly payloadParts: readonly Buffer[];
+}
+
+export type Frame = HandshakeFrame | RecordFrame;
+
+/** The frame, which section 4's order says must be a handshake frame. */
+export function expectHandshakeFrame(frame: Frame): HandshakeFrame {
+  if (frame.kind !== 'handshake') throw new SealdropError('E_PROTOCOL', 'a record arrived where a handshake frame belongs');
+  return frame;
 }
 
 export class FrameDecoder {
@@ -75,8 +94,12 @@ export class FrameDecoder {
         this.#pendingHeader = header;
       }
       if (this.#bufferedBytes < this.#pendingLength) return frames;
-      const payload = this.#take(this.#pendingLength);
-      frames.push({ header: this.#pendingHeader!, payload, isHandshake: this.#isHandshakePhase() });
+      const header = this.#pendingHeader!;
+      frames.push(
+        this.#isHandshakePhase()
+          ? { kind: 'handshake', header, payload: this.#take(this.#pendingLength) }
+          : { kind: 'record', header, payloadParts: this.#takeParts(this.#pendingLength) },
+      );
       this.#framesDecoded += 1;
       this.#pendingLength = null;
       this.#pendingHeader = null;
@@ -99,28 +122,27 @@ export class FrameDecoder {
     }
   }
 
-  /** Removes `count` bytes from the front; copies only when they span several chunks. */
+  /** Removes `count` bytes from the front as one Buffer; copies only when they span chunks. */
   #take(count: number): Buffer {
+    return joinParts(this.#takeParts(count));
+  }
+
+  /** Removes `count` (at least 1) bytes from the front as slices of the buffered chunks. */
+  #takeParts(count: number): Buffer[] {
     this.#bufferedBytes -= count;
-    const first = this.#chunks[0]!;
-    if (first.length === count) {
-      this.#chunks.shift();
-      return first;
-    }
-    if (first.length > count) {
-      this.#chunks[0] = first.subarray(count);
-      return first.subarray(0, count);
-    }
-    const out = Buffer.allocUnsafe(count);
-    let filled = 0;
-    while (filled < count) {
+    const parts: Buffer[] = [];
+    let missing = count;
+    while (missing > 0) {
       const chunk = this.#chunks[0]!;
-      const used = Math.min(chunk.length, count - filled);
-      chunk.copy(out, filled, 0, used);
-      filled += used;
-      if (used === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(used);
+      if (chunk.length <= missing) {
+        parts.push(this.#chunks.shift()!);
+        missing -= chunk.length;
+      } else {
+        parts.push(chunk.subarray(0, missing));
+        this.#chunks[0] = chunk.subarray(missing);
+        missing = 0;
+      }
     }
-    return out;
+    return parts;
   }
 }

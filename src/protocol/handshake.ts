@@ -11,7 +11,7 @@
 import { PrivateExponent, assertValidElement, randomExponent } from '../crypto/group.js';
 import { macsEqual } from '../crypto/mac.js';
 import { SealdropError } from '../errors.js';
-import { encodeFrame, type Frame } from './frames.js';
+import { encodeFrame, type HandshakeFrame } from './frames.js';
 import {
   CONFIRM_PAYLOAD_BYTES,
   FailText,
@@ -35,7 +35,7 @@ export interface HandshakeChannel {
   /** Sends one handshake payload as a frame. */
   send(payload: Buffer): void;
   /** The next frame from the peer; rejects if the connection ends first. */
-  receive(): Promise<Frame>;
+  receive(): Promise<HandshakeFrame>;
 }
 
 export interface HandshakeOptions {

@@ -6,7 +6,8 @@
  */
 import { GCM_NONCE_BYTES, GCM_TAG_BYTES, aesGcmOpen, aesGcmSeal } from '../crypto/aead.js';
 import { SealdropError } from '../errors.js';
-import { frameHeader, type Frame } from './frames.js';
+import { joinParts, splitTail } from './byte-parts.js';
+import { frameHeader, type RecordFrame } from './frames.js';
 
 export const RecordType = {
   OFFER: 0x10,
@@ -33,7 +34,31 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 export interface Record {
   readonly type: number;
+  /** The body as the pieces it was decrypted in (one per received chunk), never joined. */
+  readonly bodyParts: readonly Buffer[];
+  /** The body as one Buffer, joined on first use (free when it arrived in one piece). */
   readonly body: Buffer;
+}
+
+class OpenedRecord implements Record {
+  #body: Buffer | undefined;
+
+  constructor(
+    readonly type: number,
+    readonly bodyParts: readonly Buffer[],
+  ) {}
+
+  get body(): Buffer {
+    this.#body ??= joinParts(this.bodyParts);
+    return this.#body;
+  }
+}
+
+/** Splits the plaintext pieces into the type byte and the body's pieces (none of them empty). */
+function recordFromPlaintext(plaintextParts: readonly Buffer[]): Record {
+  const [first, ...rest] = plaintextParts.filter((part) => part.length > 0);
+  const bodyParts = first!.length > 1 ? [first!.subarray(1), ...rest] : rest;
+  return new OpenedRecord(first![0]!, bodyParts);
 }
 
 export function recordTypeName(type: number): string {
@@ -80,14 +105,15 @@ export class RecordOpener {
 
   constructor(private readonly key: Buffer) {}
 
-  open(frame: Frame): Record {
+  /** Opens the frame's parts one by one, without joining them; nothing is released unless the tag matches. */
+  open(frame: RecordFrame): Record {
     if (this.#failure) throw this.#failure;
-    const { header, payload } = frame;
-    const tagStart = payload.length - GCM_TAG_BYTES;
     try {
-      const plaintext = aesGcmOpen(this.key, nonceFor(this.#seq), header, payload.subarray(0, tagStart), payload.subarray(tagStart));
+      // The frame decoder guarantees at least 17 payload bytes: one of ciphertext and the tag.
+      const { head: ciphertextParts, tail: tag } = splitTail(frame.payloadParts, GCM_TAG_BYTES);
+      const plaintextParts = aesGcmOpen(this.key, nonceFor(this.#seq), frame.header, ciphertextParts, tag);
       this.#seq = nextSeq(this.#seq);
-      return { type: plaintext[0]!, body: plaintext.subarray(1) };
+      return recordFromPlaintext(plaintextParts);
     } catch (cause) {
       this.#failure = new SealdropError('E_PROTOCOL', `record ${this.#seq} failed authentication: the data was altered, replayed or reordered`, { cause });
       throw this.#failure;

@@ -6,12 +6,14 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
+import { partsLength } from '../protocol/byte-parts.js';
 import { forDisplay } from '../protocol/display.js';
 import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
 import { assertOfferPaths } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { Destination, PartFile } from './destination.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
+import { PartFileSink } from './part-file-sink.js';
 import { PeerStopped, type SecureConnection } from './secure-connection.js';
 import type { TransferProgress } from './progress.js';
 
@@ -153,7 +155,8 @@ async function readWholeOffer(connection: SecureConnection, first: Offer & { kin
 }
 
 /**
- * DATA records → hash → `.part` file, through one pipeline so a slow disk slows the socket.
+ * DATA records → hash → `.part` file, through one pipeline so a slow disk slows the socket; each
+ * record's body travels as the pieces it was decrypted in, never joined.
  * Returns the verified SHA-256; throws E_PROTOCOL on a size mismatch, E_INTEGRITY on a hash one.
  */
 async function receiveFileData(
@@ -164,7 +167,7 @@ async function receiveFileData(
 ): Promise<string> {
   const size = part.entry.size;
   let expectedDigest = '';
-  async function* dataRecords(): AsyncGenerator<Buffer> {
+  async function* dataBodies(): AsyncGenerator<readonly Buffer[]> {
     let received = prefix?.bytes ?? 0;
     for (;;) {
       const record = await connection.receive('DATA');
@@ -174,14 +177,13 @@ async function receiveFileData(
         return;
       }
       if (record.type !== RecordType.DATA) throw new SealdropError('E_PROTOCOL', `expected DATA or FILE_END, got ${recordTypeName(record.type)}`);
-      received += record.body.length;
+      received += partsLength(record.bodyParts);
       if (received > size) throw new SealdropError('E_PROTOCOL', `${forDisplay(part.entry.path)}: more DATA than its declared ${size} bytes`);
-      if (record.body.length > 0) yield record.body;
+      if (record.bodyParts.length > 0) yield record.bodyParts;
     }
   }
   const tap = new HashTap(onBytes, prefix);
-  // flush: the stream fsyncs the file before it closes it, so a verified file is a durable one.
-  await pipeline(dataRecords(), tap, part.handle.createWriteStream({ flush: true }));
+  await pipeline(dataBodies(), tap, new PartFileSink(part.handle));
   const actual = tap.digest();
   if (actual !== expectedDigest) {
     throw new SealdropError('E_INTEGRITY', `${forDisplay(part.entry.path)}: SHA-256 ${actual} does not match the sender's ${expectedDigest}; the file was not kept`);

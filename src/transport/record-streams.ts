@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
-import type { Frame } from '../protocol/frames.js';
+import type { RecordFrame } from '../protocol/frames.js';
 import { writeWithBackpressure } from './drain.js';
 import { MAX_RECORD_BODY_BYTES, RecordType, type Record, type RecordOpener, type RecordSealer } from '../protocol/records.js';
 
@@ -18,7 +18,7 @@ export class RecordOpenerStream extends Transform {
     super({ objectMode: true, highWaterMark: 1 });
   }
 
-  override _transform(frame: Frame, _encoding: BufferEncoding, callback: TransformCallback): void {
+  override _transform(frame: RecordFrame, _encoding: BufferEncoding, callback: TransformCallback): void {
     let record: Record;
     try {
       record = this.opener.open(frame);

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream';
 import { SealdropError, isWireErrorCode } from '../errors.js';
 import type { Intent } from '../protocol/handshake-messages.js';
 import { initiatorHandshake, responderHandshake, type HandshakeChannel, type SecureSession } from '../protocol/handshake.js';
-import { encodeFrame, type Frame } from '../protocol/frames.js';
+import { encodeFrame, expectHandshakeFrame, type Frame } from '../protocol/frames.js';
 import { encodeJson, parseError } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
 import { forDisplay } from '../protocol/display.js';
@@ -124,7 +124,7 @@ function peerErrorFrom(body: Buffer): SealdropError {
 function socketChannel(socket: Socket, frames: FrameSplitter): HandshakeChannel {
   return {
     send: (payload) => void socket.write(encodeFrame(payload)),
-    receive: () => pull<Frame>(frames, 'the handshake'),
+    receive: async () => expectHandshakeFrame(await pull<Frame>(frames, 'the handshake')),
   };
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { ELEMENT_BYTES, i2osp } from '../../src/crypto/group.js';
-import { encodeFrame, frameHeader } from '../../src/protocol/frames.js';
+import { encodeFrame, expectHandshakeFrame, frameHeader } from '../../src/protocol/frames.js';
 import { Intent, Role, encodeHello, encodeFail } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { killLeftovers } from '../support/cli.js';
@@ -201,9 +201,9 @@ describe('a hostile peer during the handshake: refused, and the receiver keeps w
   e2e.for(cases)('%s: FAIL says why', async ([, payload, failText], { sd }) => {
     const { receiver, peer } = await receiverAndPeer(sd);
     peer.sendRaw(encodeFrame(payload));
-    const fail = await peer.nextFrame();
-    expect(fail!.payload[0]).toBe(0x0f);
-    expect(fail!.payload.subarray(1).toString()).toBe(failText);
+    const fail = expectHandshakeFrame((await peer.nextFrame())!);
+    expect(fail.payload[0]).toBe(0x0f);
+    expect(fail.payload.subarray(1).toString()).toBe(failText);
     await peer.closedByPeer();
     await receiver.process.waitForLine('stderr', /connection from .* failed/);
     expect(receiver.process.running).toBe(true);
@@ -214,7 +214,7 @@ describe('a hostile peer during the handshake: refused, and the receiver keeps w
     for (const value of [P - 1n, P]) {
       const { receiver, peer } = await receiverAndPeer(sd);
       peer.sendRaw(encodeFrame(encodeHello(Role.INITIATOR, Intent.SEND, i2osp(value))));
-      expect((await peer.nextFrame())!.payload.subarray(1).toString()).toBe('invalid element');
+      expect(expectHandshakeFrame((await peer.nextFrame())!).payload.subarray(1).toString()).toBe('invalid element');
       await receiver.process.waitForLine('stderr', /connection from .* failed/);
       receiver.process.kill('SIGKILL');
     }

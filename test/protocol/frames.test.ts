@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, MAX_RECORD_FRAME_BYTES, encodeFrame, frameHeader } from '../../src/protocol/frames.js';
+import { FrameDecoder, MAX_RECORD_FRAME_BYTES, encodeFrame, frameHeader, type Frame } from '../../src/protocol/frames.js';
 import { hex, loadVectors } from '../support/vectors.js';
 
 const doc = loadVectors('handshake-v1.json');
+
+const payloadOf = (frame: Frame): Buffer => (frame.kind === 'handshake' ? frame.payload : Buffer.concat(frame.payloadParts));
 
 describe('FrameDecoder', () => {
   it.each<any>(doc.hello_cases.filter((c: any) => c.frame_header))(
@@ -28,11 +30,23 @@ describe('FrameDecoder', () => {
     const decoder = new FrameDecoder();
     const handshakeFrames = [encodeFrame(Buffer.alloc(397, 1)), encodeFrame(Buffer.alloc(385, 2)), encodeFrame(Buffer.alloc(33, 3))];
     const frames = decoder.push(Buffer.concat(handshakeFrames));
-    expect(frames.map((f) => [f.payload.length, f.isHandshake])).toEqual([[397, true], [385, true], [33, true]]);
+    expect(frames.map((f) => [f.kind, payloadOf(f).length])).toEqual([['handshake', 397], ['handshake', 385], ['handshake', 33]]);
     expect(() => decoder.push(frameHeader(16))).toThrow(); // a record needs at least 17 bytes
     const recordDecoder = new FrameDecoder(1);
     recordDecoder.push(encodeFrame(Buffer.alloc(1)));
-    expect(recordDecoder.push(encodeFrame(Buffer.alloc(2000)))[0]).toMatchObject({ isHandshake: false });
+    expect(recordDecoder.push(encodeFrame(Buffer.alloc(2000)))[0]).toMatchObject({ kind: 'record' });
+  });
+
+  it('hands a record over as slices of the chunks it arrived in, not a copy', () => {
+    const frame = encodeFrame(Buffer.alloc(3000, 7));
+    const chunks = [frame.subarray(0, 1000), frame.subarray(1000, 2500), frame.subarray(2500)];
+    const decoder = new FrameDecoder(0);
+    expect(decoder.push(chunks[0]!)).toEqual([]);
+    expect(decoder.push(chunks[1]!)).toEqual([]);
+    const [record] = decoder.push(chunks[2]!);
+    if (record?.kind !== 'record') throw new Error('expected a record frame');
+    expect(record.payloadParts.map((part) => part.length)).toEqual([996, 1500, 504]);
+    expect(record.payloadParts.every((part) => part.buffer === frame.buffer)).toBe(true);
   });
 
   it('refuses a 2^31-byte announcement without buffering anything', () => {
@@ -53,7 +67,8 @@ describe('FrameDecoder', () => {
           out.push(...decoder.push(stream.subarray(start, point)));
           start = point;
         }
-        expect(out.map((f) => Buffer.from(f.payload))).toEqual(parts.map((p) => Buffer.from(p)));
+        expect(out.map(payloadOf)).toEqual(parts.map((p) => Buffer.from(p)));
+        expect(out.every((f) => f.kind === 'record' && f.payloadParts.every((part) => part.length > 0))).toBe(true);
         expect(decoder.bufferedBytes).toBe(0);
       }),
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RecordFrame } from '../../src/protocol/frames.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { initiatorHandshake, responderHandshake, type SecureSession } from '../../src/protocol/handshake.js';
 import { RecordOpener, RecordSealer } from '../../src/protocol/records.js';
@@ -6,6 +7,9 @@ import { channelPair, scriptedChannel } from '../support/memory-channel.js';
 import { hex, loadVectors, toHex } from '../support/vectors.js';
 
 const doc = loadVectors('handshake-v1.json');
+
+/** A whole record frame's bytes as the frame decoder hands them over: header and payload parts. */
+const recordFrame = (bytes: Buffer): RecordFrame => ({ kind: 'record', header: bytes.subarray(0, 4), payloadParts: [bytes.subarray(4)] });
 const vector1 = doc.vectors[0];
 const exponents = (...hexes: string[]) => {
   const queue = hexes.map((h) => BigInt('0x' + h));
@@ -41,7 +45,7 @@ describe('handshake-v1.json: complete handshakes', () => {
     expect(sealWith(run.responder, r2i)).toEqual(r2i.map((r: any) => r.frame));
     for (const r of i2r) {
       const frame = hex(r.frame);
-      const opened = run.responder.opener.open({ header: frame.subarray(0, 4), payload: frame.subarray(4), isHandshake: false });
+      const opened = run.responder.opener.open(recordFrame(frame));
       expect(toHex(Buffer.concat([Buffer.of(opened.type), opened.body]))).toBe(r.plaintext);
     }
   });
@@ -124,13 +128,13 @@ describe('record layer: record_cases', () => {
     const sealer = new RecordSealer(keys[key]!);
     for (let i = 0; i < seq; i++) {
       const frame = Buffer.concat(sealer.seal(0x21, Buffer.alloc(1)));
-      opener.open({ header: frame.subarray(0, 4), payload: frame.subarray(4), isHandshake: false });
+      opener.open(recordFrame(frame));
     }
     return opener;
   };
   it.each<any>(doc.record_cases.filter((c: any) => c.frame))('$name', (c: any) => {
     const frame = hex(c.frame);
-    const open = () => openerAt(c.key, Number(c.seq)).open({ header: frame.subarray(0, 4), payload: frame.subarray(4), isHandshake: false });
+    const open = () => openerAt(c.key, Number(c.seq)).open(recordFrame(frame));
     if (c.expected === 'accept') {
       const record = open();
       expect(toHex(Buffer.concat([Buffer.of(record.type), record.body]))).toBe(c.plaintext);
@@ -145,7 +149,7 @@ describe('record layer: record_cases', () => {
     const first = Buffer.concat(sealer.seal(0x21, Buffer.from('a')));
     const second = Buffer.concat(sealer.seal(0x21, Buffer.from('b')));
     first[6]! ^= 1;
-    expect(() => opener.open({ header: first.subarray(0, 4), payload: first.subarray(4), isHandshake: false })).toThrow();
-    expect(() => opener.open({ header: second.subarray(0, 4), payload: second.subarray(4), isHandshake: false })).toThrow();
+    expect(() => opener.open(recordFrame(first))).toThrow();
+    expect(() => opener.open(recordFrame(second))).toThrow();
   });
 });

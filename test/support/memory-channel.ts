@@ -1,5 +1,5 @@
 /** Two in-memory HandshakeChannels joined back to back, so both roles run without a socket. */
-import { FrameDecoder, encodeFrame, type Frame } from '../../src/protocol/frames.js';
+import { FrameDecoder, encodeFrame, expectHandshakeFrame, type HandshakeFrame } from '../../src/protocol/frames.js';
 import type { HandshakeChannel } from '../../src/protocol/handshake.js';
 
 export interface RecordingChannel extends HandshakeChannel {
@@ -9,23 +9,23 @@ export interface RecordingChannel extends HandshakeChannel {
 
 class QueueChannel implements RecordingChannel {
   readonly sent: Buffer[] = [];
-  readonly #inbox: Frame[] = [];
-  readonly #waiters: Array<(frame: Frame) => void> = [];
+  readonly #inbox: HandshakeFrame[] = [];
+  readonly #waiters: Array<(frame: HandshakeFrame) => void> = [];
   readonly #decoder = new FrameDecoder();
   peer!: QueueChannel;
 
   send(payload: Buffer): void {
     const frame = encodeFrame(payload);
     this.sent.push(frame);
-    for (const decoded of this.peer.#decoder.push(frame)) this.peer.#deliver(decoded);
+    for (const decoded of this.peer.#decoder.push(frame)) this.peer.#deliver(expectHandshakeFrame(decoded));
   }
 
-  receive(): Promise<Frame> {
+  receive(): Promise<HandshakeFrame> {
     const next = this.#inbox.shift();
     return next ? Promise.resolve(next) : new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  #deliver(frame: Frame): void {
+  #deliver(frame: HandshakeFrame): void {
     const waiter = this.#waiters.shift();
     if (waiter) waiter(frame);
     else this.#inbox.push(frame);
@@ -43,7 +43,7 @@ export function channelPair(): [RecordingChannel, RecordingChannel] {
 /** A channel that replays fixed frames to the side under test and records what it sends. */
 export function scriptedChannel(incoming: readonly Buffer[]): RecordingChannel {
   const decoder = new FrameDecoder();
-  const queue = incoming.flatMap((frame) => decoder.push(frame));
+  const queue = incoming.flatMap((frame) => decoder.push(frame)).map(expectHandshakeFrame);
   const sent: Buffer[] = [];
   return {
     sent,

@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { FrameDecoder, encodeFrame, type Frame } from '../../src/protocol/frames.js';
+import { FrameDecoder, encodeFrame, expectHandshakeFrame, type Frame } from '../../src/protocol/frames.js';
 import type { Intent } from '../../src/protocol/handshake-messages.js';
 import { initiatorHandshake, responderHandshake, type SecureSession } from '../../src/protocol/handshake.js';
 import { encodeJson } from '../../src/protocol/messages.js';
@@ -74,7 +74,7 @@ export class TestPeer {
       receive: async () => {
         const frame = await this.nextFrame();
         if (!frame) throw new Error('closed during the handshake');
-        return frame;
+        return expectHandshakeFrame(frame);
       },
     };
     const run = role === 'initiator' ? initiatorHandshake : responderHandshake;
@@ -99,6 +99,7 @@ export class TestPeer {
   /** The next record opened, or null at the end of the connection. */
   async nextRecord(): Promise<Record | null> {
     const frame = await this.nextFrame();
+    if (frame?.kind === 'handshake') throw new Error('a handshake frame after the handshake');
     return frame ? this.session!.opener.open(frame) : null;
   }
 
