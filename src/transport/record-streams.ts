@@ -31,7 +31,11 @@ export class RecordOpenerStream extends Transform {
 }
 
 export class DataSealer extends Transform {
-  constructor(private readonly sealer: RecordSealer) {
+  /** `afterSeal` gets each chunk once it is sealed (and so no longer needed), to recycle it. */
+  constructor(
+    private readonly sealer: RecordSealer,
+    private readonly afterSeal: (chunk: Buffer) => void = () => undefined,
+  ) {
     // One record in and one out: with four records of slack on the readable side the sender's
     // peak RSS was 106-130 MiB at 1 GiB, with one 100-102 MiB, at the same speed.
     super({ writableHighWaterMark: MAX_RECORD_BODY_BYTES, readableHighWaterMark: MAX_RECORD_BODY_BYTES });
@@ -42,6 +46,7 @@ export class DataSealer extends Transform {
       const body = chunk.subarray(start, start + MAX_RECORD_BODY_BYTES);
       for (const piece of this.sealer.seal(RecordType.DATA, body)) this.push(piece);
     }
+    this.afterSeal(chunk);
     callback();
   }
 }

@@ -72,8 +72,8 @@ export class SecureConnection {
   }
 
   /** A Transform that seals file bytes as DATA records with this connection's counter. */
-  dataSealer(): DataSealer {
-    return new DataSealer(this.session.sealer);
+  dataSealer(afterSeal?: (chunk: Buffer) => void): DataSealer {
+    return new DataSealer(this.session.sealer, afterSeal);
   }
 
   /** A Writable into the socket for one file's pipeline; finishing it leaves the socket open. */

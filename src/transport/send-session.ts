@@ -4,12 +4,13 @@
  * through file → hash → seal → socket with backpressure, DONE, and success only once the
  * receiver's RECEIPT names the same SHA-256 for every file.
  */
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type ResumePoint } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
+import { BufferPool, readChunks } from './file-chunks.js';
 import { hashFile } from './file-hash.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
 import type { LocalFile, LocalSelection } from './local-files.js';
@@ -18,6 +19,20 @@ import type { SecureConnection } from './secure-connection.js';
 
 /** Bytes per file read, and so per DATA record: one full record, to amortise the per-record cost. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Read buffers kept for reuse: enough for every chunk a file's pipeline holds at once (one being
+ * read, one waiting in each stage), so that in the steady state no read allocates.
+ */
+const KEPT_READ_BUFFERS = 6;
+
+/** What the files of one transfer share while they stream. */
+interface Streaming {
+  readonly connection: SecureConnection;
+  readonly buffers: BufferPool;
+  /** Aborts the file in flight when the receiver speaks up (with an ERROR) mid-transfer. */
+  readonly signal: AbortSignal;
+}
 
 export interface SentFile {
   readonly path: string;
@@ -68,13 +83,14 @@ export async function sendFiles(connection: SecureConnection, selection: LocalSe
     const reply = connection.receive('RECEIPT').finally(() => stop.abort());
     reply.catch(() => undefined); // awaited below; this only marks it handled while files stream
 
+    const streaming: Streaming = { connection, buffers: new BufferPool(READ_CHUNK_BYTES, KEPT_READ_BUFFERS), signal: stop.signal };
     const sent: SentFile[] = [];
     const progress = { doneBytes: 0, totalBytes: selection.totalBytes };
     try {
       for (const [index, file] of selection.files.entries()) {
         const start = await resumeOffset(file, resumePoints.get(index));
         progress.doneBytes += start?.bytes ?? 0;
-        sent.push(await sendFile(connection, index, file, start, stop.signal, (bytes) => {
+        sent.push(await sendFile(streaming, index, file, start, (bytes) => {
           progress.doneBytes += bytes;
           options.onProgress?.({ index, path: file.path, fileBytes: bytes, fileSize: file.size, ...progress });
         }));
@@ -115,20 +131,20 @@ async function resumeOffset(file: LocalFile, point: ResumePoint | undefined): Pr
 }
 
 async function sendFile(
-  connection: SecureConnection,
+  { connection, buffers, signal }: Streaming,
   index: number,
   file: LocalFile,
   prefix: HashedPrefix | undefined,
-  signal: AbortSignal,
   onBytes: (n: number) => void,
 ): Promise<SentFile> {
   const offset = prefix?.bytes ?? 0;
   await connection.sendJson(RecordType.FILE, { index, offset });
   const tap = new HashTap(onBytes, prefix);
   if (file.size > offset) {
-    // `end` stops at the offered size even if the file grows meanwhile; a shrink is caught below.
-    const source = createReadStream(file.sourcePath, { start: offset, end: file.size - 1, highWaterMark: READ_CHUNK_BYTES });
-    await pipeline(source, tap, connection.dataSealer(), connection.socketSink(), { signal });
+    // Reading stops at the offered size even if the file grows meanwhile; a shrink is caught below.
+    // One chunk read ahead; the sealer is a chunk's last user, so it gives the buffer back.
+    const source = Readable.from(readChunks(file.sourcePath, offset, file.size, buffers), { objectMode: true, highWaterMark: 1 });
+    await pipeline(source, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.socketSink(), { signal });
   }
   if (tap.bytes !== file.size) {
     throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes)`);
