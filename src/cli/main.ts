@@ -3,8 +3,7 @@
  * the error code to the exit status. Library code below never prints or exits.
  */
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import yargs from 'yargs/yargs';
 import { SealdropError, toSealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../transport/secure-connection.js';
@@ -92,4 +91,4 @@ function checkPort(port: number): true {
   return true;
 }
 
-process.exitCode = await main(hideBin(process.argv));
+process.exitCode = await main(process.argv.slice(2));

@@ -347,6 +347,10 @@ describe.concurrent('--help, --version and unknown options', { timeout: 20_000 }
       if (flag === '--version' || flag === '-V') expect(stdout, child.describe()).toBe('0.1.0\n');
       else expect(stdout, child.describe()).toContain(args.length === 1 ? 'Commands:' : `sealdrop ${args[0]}`);
     }
+    // Help wraps at 100 columns between words, never inside one (yargs' ESM build cut words).
+    const help = results[0]!.stdout;
+    expect(Math.max(...help.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
+    expect(help.replace(/\s*\n\s*/g, ' ')).toContain('Wait for a sender: print a one-time code and the command to run on the other machine');
   });
 
   e2e('an unknown option, an unknown command or a bad --port exits 2 with a one-line E_USAGE error', async ({ sd, expect }) => {
