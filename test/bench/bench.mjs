@@ -24,11 +24,11 @@ import { measureHandshakes } from './handshake-cost.mjs';
 import { measureHandshakeWall } from './handshake-wall.mjs';
 import { disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
 import { formatSize, median, renderReport, throughput } from './report.mjs';
-import { rawTransfer, sealdropStartupSeconds, sealdropTransfer } from './transfers.mjs';
+import { bareNodeStartupSeconds, rawTransfer, sealdropStartupSeconds, sealdropTransfer } from './transfers.mjs';
 
 const DEFAULT_SIZE = '1G';
 const DEFAULT_RUNS = 3;
-const SMALL_FILE_RUNS = 5;
+const SMALL_FILE_RUNS = 9;
 const HANDSHAKE_PAIRS = 20;
 const HANDSHAKE_WALL_RUNS = 5;
 
@@ -140,8 +140,10 @@ async function smallFile(scratchDir, name, content) {
 
 /**
  * Wall time of the `send` process for an empty and a 1-byte file, and what is left of it after
- * Node's start-up (`sealdrop --version`). The three are taken in turn, round by round, so that
- * a slow spell of the machine weighs on all of them rather than on one.
+ * start-up, measured two ways: the CLI's (`sealdrop --version`: Node plus our modules, so what
+ * remains is the transfer itself) and bare Node's (`node -e ''`: what remains includes loading
+ * our modules). The four are taken in turn, round by round, so that a slow spell of the machine
+ * weighs on all of them rather than on one.
  */
 async function measureSmallFiles(scratchDir) {
   const options = { scratchDir, bytes: 1 };
@@ -150,20 +152,30 @@ async function measureSmallFiles(scratchDir) {
   const sendSeconds = async ({ file, sha256 }) => (await sealdropTransfer(file, sha256, options)).send.wallSeconds;
 
   await sealdropStartupSeconds(options); // unmeasured: loads the CLI's modules into the page cache
-  const samples = { startup: [], empty: [], oneByte: [] };
+  const samples = { bareNode: [], startup: [], empty: [], oneByte: [] };
   for (let round = 1; round <= SMALL_FILE_RUNS; round += 1) {
+    samples.bareNode.push(await bareNodeStartupSeconds(options));
     samples.startup.push(await sealdropStartupSeconds(options));
     samples.empty.push(await sendSeconds(empty));
     samples.oneByte.push(await sendSeconds(oneByte));
   }
   const nodeStartup = { medianSeconds: median(samples.startup), seconds: samples.startup };
+  const bareNodeStartup = { medianSeconds: median(samples.bareNode), seconds: samples.bareNode };
   const beyondStartup = (seconds) => {
     const sendMedianSeconds = median(seconds);
-    return { sendMedianSeconds, beyondStartupSeconds: sendMedianSeconds - nodeStartup.medianSeconds, seconds };
+    return {
+      sendMedianSeconds,
+      beyondStartupSeconds: sendMedianSeconds - nodeStartup.medianSeconds,
+      beyondBareNodeSeconds: sendMedianSeconds - bareNodeStartup.medianSeconds,
+      seconds,
+    };
   };
-  const result = { runs: SMALL_FILE_RUNS, nodeStartup, emptyFile: beyondStartup(samples.empty), oneByteFile: beyondStartup(samples.oneByte) };
+  const result = { runs: SMALL_FILE_RUNS, bareNodeStartup, nodeStartup, emptyFile: beyondStartup(samples.empty), oneByteFile: beyondStartup(samples.oneByte) };
   const ms = (seconds) => `${(seconds * 1000).toFixed(1)} ms`;
-  note(`small files: start-up ${ms(nodeStartup.medianSeconds)}, empty ${ms(result.emptyFile.sendMedianSeconds)}, 1 byte ${ms(result.oneByteFile.sendMedianSeconds)} (medians)`);
+  note(
+    `small files: node -e '' ${ms(bareNodeStartup.medianSeconds)}, sealdrop --version ${ms(nodeStartup.medianSeconds)}, ` +
+      `empty ${ms(result.emptyFile.sendMedianSeconds)}, 1 byte ${ms(result.oneByteFile.sendMedianSeconds)} (medians)`,
+  );
   return result;
 }
 
@@ -192,7 +204,7 @@ async function runBench({ bytes, runs }, workDir) {
   note('limit: AES-256-GCM and SHA-256 in-process');
   const limit = await measureLimit(source, bytes, runs);
   const { raw, sealdrop } = await measureTransfers(source, sourceSha256, bytes, runs, workDir);
-  note(`small files: ${SMALL_FILE_RUNS} rounds of sealdrop --version, an empty and a 1-byte file`);
+  note(`small files: ${SMALL_FILE_RUNS} rounds of node -e '', sealdrop --version, an empty and a 1-byte file`);
   const small = await measureSmallFiles(workDir);
   note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process, ${HANDSHAKE_WALL_RUNS} against a real receiver`);
   const handshake = await measureHandshakeCost(workDir);

@@ -75,11 +75,14 @@ export function renderReport(results) {
   const ms = (seconds) => fixed(seconds * 1000, 1);
   const latency = table([
     ['latency', 'median ms', 'samples'],
-    ['Node start-up: node bin/sealdrop --version', ms(small.nodeStartup.medianSeconds), small.runs],
+    ["bare Node start-up: node -e ''", ms(small.bareNodeStartup.medianSeconds), small.runs],
+    ['CLI start-up: node bin/sealdrop --version', ms(small.nodeStartup.medianSeconds), small.runs],
     ['empty file: wall of the send process', ms(small.emptyFile.sendMedianSeconds), small.runs],
-    ['empty file: beyond Node start-up', ms(small.emptyFile.beyondStartupSeconds), small.runs],
+    ['empty file: beyond CLI start-up (the transfer)', ms(small.emptyFile.beyondStartupSeconds), small.runs],
+    ['empty file: beyond bare Node start-up', ms(small.emptyFile.beyondBareNodeSeconds), small.runs],
     ['1-byte file: wall of the send process', ms(small.oneByteFile.sendMedianSeconds), small.runs],
-    ['1-byte file: beyond Node start-up = small-file overhead', ms(small.oneByteFile.beyondStartupSeconds), small.runs],
+    ['1-byte file: beyond CLI start-up (the transfer)', ms(small.oneByteFile.beyondStartupSeconds), small.runs],
+    ['1-byte file: beyond bare Node start-up', ms(small.oneByteFile.beyondBareNodeSeconds), small.runs],
     ['handshake CPU, in-process: full pair (both sides)', fixed(handshake.pairMs, 1), handshake.pairs],
     ['handshake CPU, in-process: initiator side', fixed(handshake.initiatorMs, 1), handshake.pairs],
     ['handshake CPU, in-process: responder side', fixed(handshake.responderMs, 1), handshake.pairs],

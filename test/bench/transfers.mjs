@@ -102,3 +102,9 @@ export async function sealdropStartupSeconds({ scratchDir }) {
   const run = new NodeProcess('sealdrop --version', [SEALDROP, '--version'], { cwd: REPO, scratchDir });
   return (await run.finished()).wallSeconds;
 }
+
+/** Wall seconds of `node -e ''`: Node's own start-up, before any module of ours. */
+export async function bareNodeStartupSeconds({ scratchDir }) {
+  const run = new NodeProcess("node -e ''", ['-e', ''], { cwd: REPO, scratchDir });
+  return (await run.finished()).wallSeconds;
+}
