@@ -44,7 +44,7 @@ export function renderReport(results) {
   const { file, runs, environment: env, limit, raw, sealdrop, small, handshake } = results;
   const header = [
     `sealdrop bench (${env.commit}): ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
-    `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.tmpdir}; child CPU and RSS by ${env.usageMethod}`,
+    `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.directory}; child CPU and RSS by ${env.usageMethod}`,
     `during the bench's ${env.benchSeconds.toFixed(1)} s, other processes used ${fixed(env.disturbance.otherCpuSeconds, 1)} CPU s and the hypervisor stole ${fixed(env.disturbance.stealSeconds, 1)} CPU s`,
   ].join('\n');
 
