@@ -78,6 +78,14 @@ describe('record layer', () => {
     expect(record!.body.toString()).toBe(body.toString());
   });
 
+  it('joins a record that arrived in many small pieces before decrypting it', () => {
+    const body = Buffer.from('sent one byte at a time by a slow or odd peer, '.repeat(3)); // a payload of 158 one-byte pieces
+    const stream = Buffer.concat(new RecordSealer(key).seal(0x21, body));
+    const [record] = openAll(stream, Array.from({ length: stream.length }, (_, i) => i));
+    expect(record!.bodyParts).toHaveLength(1);
+    expect(record!.body.toString()).toBe(body.toString());
+  });
+
   it('seals a maximal body and refuses a larger one', () => {
     const sealer = new RecordSealer(key);
     expect(Buffer.concat(sealer.seal(0x21, Buffer.alloc(MAX_RECORD_BODY_BYTES))).length).toBe(4 + 1 + MAX_RECORD_BODY_BYTES + 16);
