@@ -29,6 +29,7 @@ const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
 function fileSink(handle) {
   let unflushed = 0;
   let flushing = null;
+  let flushError = null;
   const writeAll = async (buffers) => {
     let pending = buffers;
     while (pending.length > 0) {
@@ -39,8 +40,10 @@ function fileSink(handle) {
     }
     if (unflushed >= FLUSH_EVERY_BYTES && flushing === null) {
       unflushed = 0;
-      flushing = handle.datasync().finally(() => (flushing = null));
-      flushing.catch(() => undefined); // awaited, and so reported, by final()
+      flushing = handle
+        .datasync()
+        .catch((error) => (flushError ??= error)) // reported by final()
+        .finally(() => (flushing = null));
     }
   };
   return new Writable({
@@ -51,6 +54,7 @@ function fileSink(handle) {
     async final(done) {
       try {
         await flushing;
+        if (flushError) throw flushError;
         await handle.sync();
         done();
       } catch (error) {
