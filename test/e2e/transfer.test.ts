@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, type ExpectStatic } from 'vitest';
 import { killLeftovers } from '../support/cli.js';
-import { e2e } from '../support/e2e.js';
+import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, partFilesIn, setMtimeExactMs, sha256Hex, sha256OfFile } from '../support/files.js';
 
 const MiB = 1024 * 1024;
@@ -106,10 +106,7 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
 
   e2e('delivers --text to the receiver, which prints it on stdout and writes no file', async ({ sd, expect }) => {
     // No --yes: a text is shown, never saved, so there is nothing to accept.
-    const receiver = await sd.startReceiver({ out: sd.ws.out });
-    const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: 'hello, world' });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    const { receiver, sender } = await deliverText(sd, expect, 'hello, world');
     expect(receiver.process.stdout).toBe('hello, world\n');
     expect(sender.stdout).toBe('');
     expect(sender.stderr).toMatch(/^Text delivered\.$/m);
@@ -117,23 +114,26 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
   });
 
   e2e('replaces control characters of a text (an ANSI escape) with U+FFFD on the receiver', async ({ sd, expect }) => {
-    const receiver = await sd.startReceiver({ out: sd.ws.out });
-    const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: '\x1b[31mred' });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    const { receiver } = await deliverText(sd, expect, '\x1b[31mred');
     expect(receiver.process.stdout).toBe('\uFFFD[31mred\n');
     expect(receiver.process.stdout).not.toContain('\x1b');
     expect(listTree(sd.ws.out)).toEqual([]);
   });
 
   e2e('keeps the lines of a multi-line text, replacing the other controls in them', async ({ sd, expect }) => {
-    const receiver = await sd.startReceiver({ out: sd.ws.out });
-    const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: 'first\r\nsecond\tcolumn\nthird' });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    const { receiver } = await deliverText(sd, expect, 'first\r\nsecond\tcolumn\nthird');
     expect(receiver.process.stdout).toBe('first\nsecond\uFFFDcolumn\nthird\n');
   });
 });
+
+/** Sends `text` to a fresh receiver; both must exit 0. */
+async function deliverText(sd: E2EScope, expect: ExpectStatic, text: string) {
+  const receiver = await sd.startReceiver({ out: sd.ws.out });
+  const sender = sd.startSender({ to: receiver.address, code: receiver.code, text });
+  expect(await sender.waitForExit(), sender.describe()).toBe(0);
+  expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+  return { receiver, sender };
+}
 
 function parseSingleJson(stdout: string): Record<string, unknown> {
   const lines = stdout.split('\n').filter((line) => line !== '');
