@@ -33,9 +33,10 @@ export class BufferPool {
 }
 
 /**
- * Yields the bytes of `file` from `start` up to (not including) `end` in chunks of at most the
- * pool's buffer size, each a view of a pooled buffer, to be released by its last user. Stops
- * early if the file turns out shorter; the caller compares the count.
+ * Yields the bytes of `file` from `start` up to (not including) `end` (Infinity: to the end of the
+ * file) in chunks of at most the pool's buffer size, each a view of a pooled buffer, to be
+ * released by its last user. Stops early if the file turns out shorter; the caller compares the
+ * count.
  */
 export async function* readChunks(file: string, start: number, end: number, pool: BufferPool): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r');

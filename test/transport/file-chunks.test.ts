@@ -54,6 +54,12 @@ describe('readChunks', () => {
     expect(Buffer.concat(chunks)).toEqual(data.subarray(10, 95));
   });
 
+  it('reads to the end of the file when the end is Infinity', async () => {
+    const data = randomBytes(70);
+    writeFileSync(file(), data);
+    expect(Buffer.concat(await collect(readChunks(file(), 5, Infinity, new BufferPool(32, 2))))).toEqual(data.subarray(5));
+  });
+
   it('stops where a file that shrank ends', async () => {
     writeFileSync(file(), randomBytes(40));
     const chunks = await collect(readChunks(file(), 0, 100, new BufferPool(32, 2)));
