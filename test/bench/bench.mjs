@@ -25,7 +25,7 @@ import { makeRandomFile, sha256File } from './files.mjs';
 import { measureHandshakes } from './handshake-cost.mjs';
 import { measureHandshakeWall } from './handshake-wall.mjs';
 import { disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
-import { formatSize, median, renderReport, throughput } from './report.mjs';
+import { formatSize, median, ratioBound, renderReport, throughput } from './report.mjs';
 import { bareNodeStartupSeconds, rawTransfer, sealdropStartupSeconds, sealdropTransfer } from './transfers.mjs';
 
 const DEFAULT_SIZE = '1G';
@@ -213,11 +213,12 @@ async function runBench({ bytes, runs }, workDir) {
   note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process, ${HANDSHAKE_WALL_RUNS} against a real receiver`);
   const handshake = await measureHandshakeCost(workDir);
 
+  const cpus = os.cpus().length;
   const environment = {
     commit: sourceVersion(),
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
-    cpus: os.cpus().length,
+    cpus,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
     directory: path.dirname(workDir),
     usageMethod: usageMethod === 'gnu-time' ? "/usr/bin/time -f '%M %U %S'" : '/proc/PID/status and stat, polled every 50 ms',
@@ -225,8 +226,10 @@ async function runBench({ bytes, runs }, workDir) {
     benchSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     disturbance: meter(),
   };
-  const ratio = sealdrop.medianSeconds / raw.medianSeconds;
-  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawTimeRatio: ratio, small, handshake };
+  // The issue's ratio: sealdrop's throughput over the raw copy's, so 1 would be as fast as raw.
+  const throughputRatio = raw.medianSeconds / sealdrop.medianSeconds;
+  const bound = ratioBound(raw, limit, cpus);
+  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawThroughputRatio: throughputRatio, ratioBound: bound, small, handshake };
 }
 
 async function main(argv) {

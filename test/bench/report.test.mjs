@@ -1,0 +1,79 @@
+// The bench's arithmetic and tables (the bench itself runs only under `npm run bench`).
+import { describe, expect, it } from 'vitest';
+import { formatSize, median, ratioBound, renderReport, throughput } from './report.mjs';
+
+describe('median', () => {
+  it('takes the middle of an odd count and the mean of the two middles of an even one', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+  });
+
+  it('leaves its input in order', () => {
+    const samples = [3, 1, 2];
+    median(samples);
+    expect(samples).toEqual([3, 1, 2]);
+  });
+});
+
+describe('throughput', () => {
+  it('gives MB/s (10^6 bytes) from the median time', () => {
+    expect(throughput([4, 2, 3], 6e6)).toEqual({ medianSeconds: 3, mbPerSecond: 2, seconds: [4, 2, 3] });
+  });
+});
+
+describe('formatSize', () => {
+  it('uses the largest binary unit that fits', () => {
+    expect(formatSize(1024 ** 3)).toBe('1 GiB');
+    expect(formatSize(256 * 1024 ** 2)).toBe('256 MiB');
+    expect(formatSize(1536)).toBe('1.5 KiB');
+    expect(formatSize(1)).toBe('1 bytes');
+  });
+});
+
+const transfer = (medianSeconds, send, receive) => ({ medianSeconds, cpuSeconds: { send, receive } });
+const limitOf = (sealAndSha256Seconds) => ({ sealAndSha256: { medianSeconds: sealAndSha256Seconds } });
+
+describe('ratioBound', () => {
+  it('spreads the raw copy’s CPU and the crypto of both sides over the cores', () => {
+    // 1 + 2 CPU-s of raw work, 2 × 2.5 s of crypto: 8 CPU-s on 2 cores take at least 4 s.
+    expect(ratioBound(transfer(2, 1, 2), limitOf(2.5), 2)).toEqual({ cpus: 2, cpuSeconds: 8, floorSeconds: 4, bestThroughputRatio: 0.5 });
+  });
+
+  it('never promises more than the raw copy’s own speed', () => {
+    expect(ratioBound(transfer(2, 0.5, 0.5), limitOf(0.5), 4).bestThroughputRatio).toBe(1);
+  });
+
+  it('is unknown without the children’s CPU time', () => {
+    expect(ratioBound(transfer(2, null, 1), limitOf(1), 2)).toBeNull();
+  });
+});
+
+describe('renderReport', () => {
+  const disturbance = [{ otherCpuSeconds: 0, stealSeconds: 0.1 }];
+  const speed = (medianSeconds) => ({ ...throughput([medianSeconds], 1e9), disturbance });
+  const side = (medianSeconds, send, receive) => ({ ...speed(medianSeconds), ...transfer(medianSeconds, send, receive), peakRssBytes: { send: 100 * 2 ** 20, receive: 90 * 2 ** 20 } });
+  const small = { runs: 9, medianSeconds: 0.15, sendMedianSeconds: 0.4, beyondStartupSeconds: 0.13, beyondBareNodeSeconds: 0.25 };
+  const results = {
+    file: { bytes: 1e9 },
+    runs: 1,
+    environment: { commit: 'abc1234', node: 'v20.20.2', platform: 'linux x64', cpus: 2, cpuModel: 'CPU', directory: '/dev/shm', usageMethod: 'time', benchSeconds: 60, disturbance: disturbance[0] },
+    limit: { aesGcmSeal: speed(1.5), sha256: speed(1), sealAndSha256: speed(2.5) },
+    raw: side(2, 1, 2),
+    sealdrop: side(5, 3.5, 4.2),
+    sealdropToRawThroughputRatio: 0.4,
+    ratioBound: ratioBound(transfer(2, 1, 2), limitOf(2.5), 2),
+    small: { runs: 9, bareNodeStartup: small, nodeStartup: small, emptyFile: small, oneByteFile: small },
+    handshake: { pairs: 20, pairMs: 17.6, initiatorMs: 8.7, responderMs: 8.8, wallRuns: 5, wallMs: 28.9 },
+  };
+
+  it('prints the throughput ratio next to the bound this machine puts on it', () => {
+    const report = renderReport(results);
+    expect(report).toMatch(/^sealdrop \/ raw, throughput +0\.40 /m);
+    expect(report).toMatch(/^upper bound on this machine +0\.50 .* 2 cores\) = 2\.00 \/ 4\.00$/m);
+  });
+
+  it('says why the bound is missing when the CPU time could not be read', () => {
+    expect(renderReport({ ...results, ratioBound: null })).toMatch(/^upper bound on this machine +n\/a +needs the children's CPU time$/m);
+  });
+});
