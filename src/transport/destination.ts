@@ -8,9 +8,16 @@
  * Resume (section 6): beside each part file a small JSON record names the entry (path, size,
  * mtime) it belongs to. When a transfer breaks off, the parts are kept; a later offer of the same
  * entry resumes from the part's length, after both sides compared the prefix's SHA-256.
+ *
+ * Part files have fixed names, so that a later transfer finds them; two receivers writing the
+ * same path into one directory at once would therefore share one. Each transfer first claims its
+ * entries: a lock file per entry in the destination's root, holding the receiving process's id.
+ * A second receiver is refused (E_EXISTS) while that process lives, and takes over the lock of
+ * one that died (a crash or SIGKILL leaves it behind).
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { chmod, link, lstat, mkdir, open, readFile, realpath, rename, rmdir, statfs, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
@@ -25,6 +32,9 @@ export interface PartFile {
   readonly partPath: string;
   readonly finalPath: string;
   readonly handle: FileHandle;
+  /** The part file's identity, checked before it is given its final name. */
+  readonly device: number;
+  readonly inode: number;
 }
 
 const lstatOrNull = (target: string): Promise<Stats | null> =>
@@ -33,9 +43,17 @@ const lstatOrNull = (target: string): Promise<Stats | null> =>
     throw error;
   });
 
+/** Short and fixed per entry path: part and lock files are named after it. */
+const entryTag = (entryPath: string) => createHash('sha256').update(entryPath).digest('hex').slice(0, 16);
+
 /** The temporary name of a file in flight: fixed per path (so a later resume can find it), short, hidden. */
 export function partFileName(entryPath: string): string {
-  return `.sealdrop-${createHash('sha256').update(entryPath).digest('hex').slice(0, 16)}.part`;
+  return `.sealdrop-${entryTag(entryPath)}.part`;
+}
+
+/** The name, in the destination's root, of the lock a transfer holds on an entry path. */
+export function lockFileName(entryPath: string): string {
+  return `.sealdrop-${entryTag(entryPath)}.lock`;
 }
 
 /** Beside a part file: which offered entry its bytes belong to. */
@@ -49,9 +67,34 @@ function sameEntry(record: unknown, entry: FileEntry): boolean {
 /** O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed. */
 const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
+const READ_EXISTING = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/** link(), which refuses to replace anything: false if `newPath` exists. */
+const linkUnlessTaken = (existingPath: string, newPath: string): Promise<boolean> =>
+  link(existingPath, newPath).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+      return false;
+    },
+  );
+
+/** Whether the process a lock file names still runs (EPERM: it does, under another user). */
+async function lockHolderRuns(lockPath: string): Promise<boolean> {
+  const pid = Number.parseInt(await readFile(lockPath, { encoding: 'utf8', flag: READ_EXISTING }).catch(() => ''), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export class Destination {
   readonly #createdDirectories: string[] = [];
+  /** Lock files this destination holds, until `release`. */
+  readonly #locks: string[] = [];
 
   private constructor(
     readonly root: string,
@@ -84,6 +127,42 @@ export class Destination {
     const freeBytes = Number(space.bavail) * Number(space.bsize);
     if (totalBytes > freeBytes) {
       throw new SealdropError('E_NO_SPACE', `the offer needs ${totalBytes} bytes but the destination has ${freeBytes} free`);
+    }
+  }
+
+  /**
+   * Claims the entries for this transfer, until `release`: throws E_EXISTS if another receiver
+   * that still runs is receiving one of them into this directory.
+   */
+  async claim(entries: readonly FileEntry[]): Promise<void> {
+    for (const entry of entries) await this.#lock(entry.path);
+  }
+
+  /** Gives up the claims of `claim`. */
+  async release(): Promise<void> {
+    for (const lockPath of this.#locks.splice(0)) await unlink(lockPath).catch(() => undefined);
+  }
+
+  /**
+   * The lock file appears whole or not at all: written under a unique name, then linked to its
+   * own, which fails if that exists. A lock whose process is gone is removed and taken over. (Two
+   * receivers that find the same dead lock at the same instant could both take it: that needs a
+   * crash and then a tie, and `commit` would still refuse the part file one of them replaced.)
+   */
+  async #lock(entryPath: string): Promise<void> {
+    const lockPath = path.join(this.root, lockFileName(entryPath));
+    const draft = `${lockPath}.${randomBytes(6).toString('hex')}`;
+    const busy = () => new SealdropError('E_EXISTS', `${forDisplay(entryPath)} is being received into this directory by another sealdrop (its lock: ${lockFileName(entryPath)})`);
+    await writeFile(draft, `${process.pid}\n`, { flag: CREATE_EXCLUSIVE, mode: 0o600 });
+    try {
+      if (!(await linkUnlessTaken(draft, lockPath))) {
+        if (await lockHolderRuns(lockPath)) throw busy();
+        await unlink(lockPath).catch(() => undefined); // left by a receiver that died
+        if (!(await linkUnlessTaken(draft, lockPath))) throw busy(); // another receiver was quicker
+      }
+      this.#locks.push(lockPath);
+    } finally {
+      await unlink(draft);
     }
   }
 
@@ -141,11 +220,12 @@ export class Destination {
     }
     if (offset > 0) {
       const handle = await open(partPath, APPEND_EXISTING);
-      if ((await handle.stat()).size !== offset) {
+      const stats = await handle.stat();
+      if (stats.size !== offset) {
         await handle.close();
         throw new SealdropError('E_INTERNAL', `${this.#shown(partPath)} changed since it was offered for resuming`);
       }
-      return { entry, partPath, finalPath, handle };
+      return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
     }
     // A part file of ours left by an earlier, different offer of this path is stale: start afresh.
     await this.#removePartFiles(partPath);
@@ -153,7 +233,8 @@ export class Destination {
       throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`) : error;
     });
     await writeFile(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }), { flag: CREATE_EXCLUSIVE, mode: 0o600 });
-    return { entry, partPath, finalPath, handle };
+    const stats = await handle.stat();
+    return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
   }
 
   async #removePartFiles(partPath: string): Promise<void> {
@@ -177,8 +258,15 @@ export class Destination {
     }
   }
 
-  /** Gives a verified, closed part file its final name, mode and mtime, durably. */
+  /**
+   * Gives a verified, closed part file its final name, mode and mtime, durably; unless the file
+   * under the part's name is no longer the one this transfer wrote (E_INTERNAL, nothing lands).
+   */
   async commit(part: PartFile): Promise<void> {
+    const current = await lstatOrNull(part.partPath);
+    if (current?.dev !== part.device || current.ino !== part.inode) {
+      throw new SealdropError('E_INTERNAL', `${this.#shown(part.partPath)} was replaced or removed during the transfer; the file was not kept`);
+    }
     // utimes takes float seconds; aim half a millisecond in, so the float's rounding error cannot
     // pull the stored time below the sender's millisecond (1700000000.123 would read back as .122).
     const mtimeSeconds = (part.entry.mtime + 0.5) / 1000;
@@ -188,9 +276,9 @@ export class Destination {
       await rename(part.partPath, part.finalPath);
     } else {
       // link() fails with EEXIST instead of replacing: a file that appeared meanwhile is kept.
-      await link(part.partPath, part.finalPath).catch((error: NodeJS.ErrnoException) => {
-        throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`) : error;
-      });
+      if (!(await linkUnlessTaken(part.partPath, part.finalPath))) {
+        throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`);
+      }
       await unlink(part.partPath);
     }
     await unlink(partRecordPath(part.partPath));

@@ -67,6 +67,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     const summary = await readWholeOffer(connection, offer);
     assertOfferPaths(summary.files.map((f) => f.path));
     await options.destination.checkOffer(summary.files, summary.totalBytes);
+    await options.destination.claim(summary.files);
     options.onOffer?.(summary);
     if (!(await options.decide(summary))) {
       await connection.sendJson(RecordType.DECLINE, { reason: 'the receiver declined the offer' });
@@ -106,6 +107,8 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     else await options.destination.discard(parts);
     await connection.fail(failure);
     throw failure;
+  } finally {
+    await options.destination.release();
   }
 }
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
@@ -62,9 +62,10 @@ async function closedWithin(socket: Socket, ms: number): Promise<boolean> {
 
 /**
  * A TCP relay on 127.0.0.1 in front of the receiver that counts the bytes the sender puts on the
- * wire, and calls `onBytes` with the running count (to cut the sender at a chosen point).
+ * wire, and calls `onBytes` with the running count and the sender's socket (to cut the sender, or
+ * pause it, at a chosen point).
  */
-async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: number) => void = () => undefined) {
+async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: number, sender: Socket) => void = () => undefined) {
   let bytes = 0;
   const server = createServer((client) => {
     const upstream = connect({ host: LOOPBACK, port: targetPort });
@@ -72,7 +73,7 @@ async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: 
     for (const socket of [client, upstream]) socket.on('error', () => undefined);
     client.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      onBytes(bytes);
+      onBytes(bytes, client);
     });
     client.pipe(upstream);
     upstream.pipe(client);
@@ -145,15 +146,59 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     secondRelay.close();
   });
 
-  e2e('the receiver dies mid-file (SIGKILL): the sender fails, nothing is under a final name', async ({ sd, expect }) => {
-    const { file: source } = bigSource(sd, 'big.bin');
+  e2e('the receiver dies mid-file (SIGKILL): the sender fails, nothing is under a final name; a new receive takes over its lock and resumes', async ({ sd, expect }) => {
+    const { file: source, content } = bigSource(sd, 'big.bin');
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
     const part = await partFileWithData(sd.ws.out, receiver.process);
     receiver.process.kill('SIGKILL');
     expect(await sender.waitForExit(), sender.describe()).toBe(1);
     expect(sender.stderr).toMatch(/^sealdrop: E_CONNECT: /m);
-    expect(listTree(sd.ws.out)).toEqual([part, `${part}.json`].sort());
+    // The dead receiver's claim on big.bin stays behind with its part file.
+    const lock = part.replace(/\.part$/, '.lock');
+    expect(listTree(sd.ws.out)).toEqual([part, `${part}.json`, lock].sort());
+    expect(readFileSync(path.join(sd.ws.out, lock), 'utf8')).toBe(`${receiver.process.child.pid}\n`);
+    const kept = statSync(path.join(sd.ws.out, part));
+
+    const again = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const resend = sd.startSender({ to: again.address, code: again.code, paths: [source] });
+    expect(await resend.waitForExit(), resend.describe()).toBe(0);
+    expect(await again.process.waitForExit(), again.process.describe()).toBe(0);
+    expect(listTree(sd.ws.out)).toEqual(['big.bin']);
+    expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
+    expect(statSync(path.join(sd.ws.out, 'big.bin')).ino).toBe(kept.ino); // resumed, not restarted
+  });
+
+  e2e('a second receiver into the same directory refuses a file the first is receiving, and neither spoils the other', async ({ sd, expect }) => {
+    const { file: source, content } = bigSource(sd, 'big.bin');
+    const first = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    // The first transfer stops a quarter of the way through, until the second one has been refused.
+    let paused: Socket | undefined;
+    const relay = await countingRelay(sd, first.port, (total, sender) => {
+      if (total < BIG / 4 || paused) return;
+      paused = sender;
+      sender.pause();
+    });
+    const firstSender = sd.startSender({ to: relay.address, code: first.code, paths: [source] });
+    await partFileWithData(sd.ws.out, first.process);
+
+    const other = path.join(sd.ws.src, 'other');
+    mkdirSync(other);
+    writeFileSync(path.join(other, 'big.bin'), 'another big.bin\n');
+    const second = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const secondSender = sd.startSender({ to: second.address, code: second.code, paths: [path.join(other, 'big.bin')] });
+    expect(await secondSender.waitForExit(), secondSender.describe()).toBe(5);
+    expect(await second.process.waitForExit(), second.process.describe()).toBe(5);
+    expect(second.process.stderr).toMatch(/^sealdrop: E_EXISTS: big\.bin is being received into this directory by another sealdrop /m);
+    expect(secondSender.stderr).toMatch(/^sealdrop: E_EXISTS: /m);
+
+    expect(paused).toBeDefined();
+    paused!.resume();
+    expect(await firstSender.waitForExit(), firstSender.describe()).toBe(0);
+    expect(await first.process.waitForExit(), first.process.describe()).toBe(0);
+    expect(listTree(sd.ws.out)).toEqual(['big.bin']);
+    expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
+    relay.close();
   });
 
   e2e('a resumed transfer does not trust a prefix that differs: the source changed (same size and mtime), the result is the new file', async ({ sd, expect }) => {

@@ -1,8 +1,9 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Destination, partFileName } from '../../src/transport/destination.js';
+import { Destination, lockFileName, partFileName } from '../../src/transport/destination.js';
 
 let dir: tmp.DirResult;
 let root: string;
@@ -130,5 +131,50 @@ describe('Destination: landing files', () => {
     const part = await destination.createPart(entry('x/y/z.txt'));
     await destination.discard([part]);
     expect(readdirSync(root)).toEqual([]);
+  });
+});
+
+describe('Destination: one receiver per entry at a time', () => {
+  it('refuses an entry another destination has claimed, until it releases it', async () => {
+    const first = await Destination.open(root, false);
+    const second = await Destination.open(root, false);
+    await first.claim([entry('a.txt'), entry('dir/b.txt')]);
+    expect(readFileSync(path.join(root, lockFileName('dir/b.txt')), 'utf8')).toBe(`${process.pid}\n`);
+
+    await expect(second.claim([entry('c.txt'), entry('dir/b.txt')])).rejects.toMatchObject({
+      code: 'E_EXISTS',
+      message: `dir/b.txt is being received into this directory by another sealdrop (its lock: ${lockFileName('dir/b.txt')})`,
+    });
+    await second.release(); // gives up c.txt, and leaves the first's locks alone
+    expect(readdirSync(root).sort()).toEqual([lockFileName('a.txt'), lockFileName('dir/b.txt')].sort());
+
+    await first.release();
+    expect(readdirSync(root)).toEqual([]);
+    await second.claim([entry('dir/b.txt')]);
+    await second.release();
+  });
+
+  it('takes over a lock left by a process that has ended, or that names no process', async () => {
+    const ended = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(path.join(root, lockFileName('a.txt')), `${ended}\n`);
+    writeFileSync(path.join(root, lockFileName('b.txt')), 'not a process id');
+    const destination = await Destination.open(root, false);
+    await destination.claim([entry('a.txt'), entry('b.txt')]);
+    expect(readFileSync(path.join(root, lockFileName('a.txt')), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(root, lockFileName('b.txt')), 'utf8')).toBe(`${process.pid}\n`);
+    await destination.release();
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('never lands a part file that is not the one it wrote', async () => {
+    const destination = await Destination.open(root, false);
+    const part = await destination.createPart(entry('a.txt'));
+    await part.handle.write('abc');
+    // Another writer replaced the part file meanwhile (same name, another file) ...
+    unlinkSync(part.partPath);
+    writeFileSync(part.partPath, 'xyz');
+    await part.handle.close(); // ... while this transfer still had its own open.
+    await expect(destination.commit(part)).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/was replaced or removed during the transfer/) });
+    expect(existsSync(path.join(root, 'a.txt'))).toBe(false);
   });
 });
