@@ -123,10 +123,15 @@ export class Destination {
    */
   async checkOffer(entries: readonly FileEntry[], totalBytes: number): Promise<void> {
     for (const entry of entries) await this.#checkTarget(entry.path);
+    // Part files kept for a resume already hold their bytes: only the rest needs room.
+    let keptBytes = 0;
+    for (const entry of entries) keptBytes += (await this.#keptPart(entry))?.bytes ?? 0;
+    const neededBytes = totalBytes - keptBytes;
     const space = await statfs(this.root);
     const freeBytes = Number(space.bavail) * Number(space.bsize);
-    if (totalBytes > freeBytes) {
-      throw new SealdropError('E_NO_SPACE', `the offer needs ${totalBytes} bytes but the destination has ${freeBytes} free`);
+    if (neededBytes > freeBytes) {
+      const kept = keptBytes > 0 ? ` (${keptBytes} of its ${totalBytes} are kept from an earlier transfer)` : '';
+      throw new SealdropError('E_NO_SPACE', `the offer needs ${neededBytes} bytes${kept} but the destination has ${freeBytes} free`);
     }
   }
 
@@ -199,12 +204,18 @@ export class Destination {
    * hash of what it holds; null if there is none, it belongs to another entry, or it is a link.
    */
   async findResumable(entry: FileEntry): Promise<HashedPrefix | null> {
+    const kept = await this.#keptPart(entry);
+    return kept === null ? null : hashFile(kept.partPath, kept.bytes);
+  }
+
+  /** The part file kept for `entry` and its length, or null (see findResumable). */
+  async #keptPart(entry: FileEntry): Promise<{ partPath: string; bytes: number } | null> {
     const { partPath } = this.#locate(entry);
     const stats = await lstatOrNull(partPath).catch(() => null);
     if (!stats?.isFile() || stats.size === 0 || stats.size > entry.size) return null;
     // A missing or unreadable record means the part is not ours to resume.
     const record: unknown = await readFile(partRecordPath(partPath), 'utf8').then(JSON.parse).catch(() => null);
-    return sameEntry(record, entry) ? hashFile(partPath, stats.size) : null;
+    return sameEntry(record, entry) ? { partPath, bytes: stats.size } : null;
   }
 
   /**

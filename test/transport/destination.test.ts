@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,6 +58,25 @@ describe('Destination.checkOffer', () => {
   it('refuses an offer larger than the free space', async () => {
     const destination = await Destination.open(root, false);
     await expect(destination.checkOffer([entry('huge', 2 ** 52)], 2 ** 52)).rejects.toMatchObject({ code: 'E_NO_SPACE' });
+  });
+
+  it('counts the bytes a kept part file already holds against the free space', async () => {
+    const space = statfsSync(root);
+    const free = space.bavail * space.bsize;
+    const big = entry('big.bin', free + 2 ** 30);
+    const destination = await Destination.open(root, false);
+    await expect(destination.checkOffer([big], big.size)).rejects.toMatchObject({ code: 'E_NO_SPACE' });
+
+    // A kept part of all but 1 GiB (sparse: it takes no room itself) for this very entry.
+    const part = await destination.createPart(big);
+    await part.handle.truncate(free);
+    await destination.keep([part]);
+    await expect(destination.checkOffer([big], big.size)).resolves.toBeUndefined();
+    // For another version of the file (another mtime), the part counts for nothing.
+    await expect(destination.checkOffer([{ ...big, mtime: 1 }], big.size)).rejects.toMatchObject({
+      code: 'E_NO_SPACE',
+      message: expect.not.stringContaining('kept'),
+    });
   });
 });
 
