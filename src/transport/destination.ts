@@ -11,20 +11,18 @@
  *
  * Part files have fixed names, so that a later transfer finds them; two receivers writing the
  * same path into one directory at once would therefore share one. Each transfer first claims its
- * entries: a lock file per entry in the destination's root, holding the receiving process's id.
- * A second receiver is refused (E_EXISTS) while that process lives, and takes over the lock of
- * one that died (a crash or SIGKILL leaves it behind).
+ * entries (entry-lock.ts), and `commit` checks that the part file is still the one it created.
  */
-import { createHash } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readFile, realpath, rename, rmdir, statfs, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readFile, realpath, rename, rmdir, statfs, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import type { FileEntry } from '../protocol/messages.js';
+import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
+// O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
+import { APPEND_EXISTING, CREATE_EXCLUSIVE, linkUnlessTaken, lstatOrNull } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -37,23 +35,9 @@ export interface PartFile {
   readonly inode: number;
 }
 
-const lstatOrNull = (target: string): Promise<Stats | null> =>
-  lstat(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw error;
-  });
-
-/** Short and fixed per entry path: part and lock files are named after it. */
-const entryTag = (entryPath: string) => createHash('sha256').update(entryPath).digest('hex').slice(0, 16);
-
 /** The temporary name of a file in flight: fixed per path (so a later resume can find it), short, hidden. */
 export function partFileName(entryPath: string): string {
   return `.sealdrop-${entryTag(entryPath)}.part`;
-}
-
-/** The name, in the destination's root, of the lock a transfer holds on an entry path. */
-export function lockFileName(entryPath: string): string {
-  return `.sealdrop-${entryTag(entryPath)}.lock`;
 }
 
 /** Beside a part file: which offered entry its bytes belong to. */
@@ -62,33 +46,6 @@ const partRecordPath = (partPath: string) => `${partPath}.json`;
 function sameEntry(record: unknown, entry: FileEntry): boolean {
   const r = record as Partial<FileEntry> | null;
   return r?.path === entry.path && r.size === entry.size && r.mtime === entry.mtime;
-}
-
-/** O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed. */
-const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
-const READ_EXISTING = constants.O_RDONLY | constants.O_NOFOLLOW;
-
-/** link(), which refuses to replace anything: false if `newPath` exists. */
-const linkUnlessTaken = (existingPath: string, newPath: string): Promise<boolean> =>
-  link(existingPath, newPath).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-      return false;
-    },
-  );
-
-/** Whether the process a lock file names still runs (EPERM: it does, under another user). */
-async function lockHolderRuns(lockPath: string): Promise<boolean> {
-  const pid = Number.parseInt(await readFile(lockPath, { encoding: 'utf8', flag: READ_EXISTING }).catch(() => ''), 10);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class Destination {
@@ -140,35 +97,12 @@ export class Destination {
    * that still runs is receiving one of them into this directory.
    */
   async claim(entries: readonly FileEntry[]): Promise<void> {
-    for (const entry of entries) await this.#lock(entry.path);
+    for (const entry of entries) this.#locks.push(await lockEntry(this.root, entry.path));
   }
 
   /** Gives up the claims of `claim`. */
   async release(): Promise<void> {
-    for (const lockPath of this.#locks.splice(0)) await unlink(lockPath).catch(() => undefined);
-  }
-
-  /**
-   * The lock file appears whole or not at all: written under a unique name, then linked to its
-   * own, which fails if that exists. A lock whose process is gone is removed and taken over. (Two
-   * receivers that find the same dead lock at the same instant could both take it: that needs a
-   * crash and then a tie, and `commit` would still refuse the part file one of them replaced.)
-   */
-  async #lock(entryPath: string): Promise<void> {
-    const lockPath = path.join(this.root, lockFileName(entryPath));
-    const draft = `${lockPath}.${randomBytes(6).toString('hex')}`;
-    const busy = () => new SealdropError('E_EXISTS', `${forDisplay(entryPath)} is being received into this directory by another sealdrop (its lock: ${lockFileName(entryPath)})`);
-    await writeFile(draft, `${process.pid}\n`, { flag: CREATE_EXCLUSIVE, mode: 0o600 });
-    try {
-      if (!(await linkUnlessTaken(draft, lockPath))) {
-        if (await lockHolderRuns(lockPath)) throw busy();
-        await unlink(lockPath).catch(() => undefined); // left by a receiver that died
-        if (!(await linkUnlessTaken(draft, lockPath))) throw busy(); // another receiver was quicker
-      }
-      this.#locks.push(lockPath);
-    } finally {
-      await unlink(draft);
-    }
+    for (const lockPath of this.#locks.splice(0)) await unlockEntry(lockPath);
   }
 
   async #checkTarget(entryPath: string): Promise<void> {

@@ -3,7 +3,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Destination, lockFileName, partFileName } from '../../src/transport/destination.js';
+import { Destination, partFileName } from '../../src/transport/destination.js';
+import { lockFileName } from '../../src/transport/entry-lock.js';
 
 let dir: tmp.DirResult;
 let root: string;
