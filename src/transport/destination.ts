@@ -3,7 +3,8 @@
  * and how they land. Nothing is ever written outside the destination, through a symbolic link,
  * or over an existing file without permission. Data goes to a `.part` file created exclusively
  * next to its target; only a verified, fsynced file is given its final name, by a link (which
- * refuses to replace anything) or, with `--overwrite`, by an atomic rename.
+ * refuses to replace anything; FAT and exFAT have none, see safe-fs.ts) or, with `--overwrite`,
+ * by an atomic rename.
  *
  * Resume (section 6): beside each part file a small JSON record names the entry (path, size,
  * mtime) it belongs to. When a transfer breaks off, the parts are kept; a later offer of the same
@@ -22,7 +23,7 @@ import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, CREATE_EXCLUSIVE, linkUnlessTaken, lstatOrNull } from './safe-fs.js';
+import { APPEND_EXISTING, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -219,12 +220,8 @@ export class Destination {
     await utimes(part.partPath, mtimeSeconds, mtimeSeconds);
     if (this.overwrite) {
       await rename(part.partPath, part.finalPath);
-    } else {
-      // link() fails with EEXIST instead of replacing: a file that appeared meanwhile is kept.
-      if (!(await linkUnlessTaken(part.partPath, part.finalPath))) {
-        throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`);
-      }
-      await unlink(part.partPath);
+    } else if (!(await moveUnlessTaken(part.partPath, part.finalPath))) {
+      throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`);
     }
     await unlink(partRecordPath(part.partPath));
     await syncDirectory(path.dirname(part.finalPath));

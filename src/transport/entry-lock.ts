@@ -4,12 +4,12 @@
  * is refused (E_EXISTS) while that process runs, and takes over the lock of one that has died
  * (a crash or SIGKILL leaves it behind).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
-import { CREATE_EXCLUSIVE, linkUnlessTaken, READ_EXISTING } from './safe-fs.js';
+import { CREATE_EXCLUSIVE, READ_EXISTING } from './safe-fs.js';
 
 /** Short and fixed per entry path: the receiver's part and lock files are named after it. */
 export const entryTag = (entryPath: string) => createHash('sha256').update(entryPath).digest('hex').slice(0, 16);
@@ -22,41 +22,52 @@ export function lockFileName(entryPath: string): string {
 /**
  * Takes the lock on `entryPath` in `root` and returns its path, for `unlockEntry`.
  *
- * The lock file appears whole or not at all: written under a unique name, then linked to its
- * own, which fails if that exists. A lock whose process is gone is removed and taken over. (Two
- * receivers that find the same dead lock at the same instant could both take it: that needs a
- * crash and then a tie, and the destination would still refuse to land a part file one of them
- * replaced.)
+ * The lock is created exclusively (O_EXCL, which FAT and exFAT support too, unlike hard links),
+ * then given the process id. A lock whose process has ended is removed and taken over. One that
+ * names no process is left alone: it may be one being written this instant. (Two receivers that
+ * find the same dead lock at the same instant could both take it: that needs a crash and then a
+ * tie, and the destination would still refuse to land a part file one of them replaced.)
  */
 export async function lockEntry(root: string, entryPath: string): Promise<string> {
   const lockPath = path.join(root, lockFileName(entryPath));
-  const draft = `${lockPath}.${randomBytes(6).toString('hex')}`;
-  const busy = () => new SealdropError('E_EXISTS', `${forDisplay(entryPath)} is being received into this directory by another sealdrop (its lock: ${lockFileName(entryPath)})`);
-  await writeFile(draft, `${process.pid}\n`, { flag: CREATE_EXCLUSIVE, mode: 0o600 });
-  try {
-    if (!(await linkUnlessTaken(draft, lockPath))) {
-      if (await lockHolderRuns(lockPath)) throw busy();
-      await unlink(lockPath).catch(() => undefined); // left by a receiver that died
-      if (!(await linkUnlessTaken(draft, lockPath))) throw busy(); // another receiver was quicker
-    }
-    return lockPath;
-  } finally {
-    await unlink(draft);
-  }
+  if (await createLock(lockPath)) return lockPath;
+  const busy = new SealdropError('E_EXISTS', `${forDisplay(entryPath)} is being received into this directory by another sealdrop (if not, remove ${lockFileName(entryPath)})`);
+  if (!(await lockHolderEnded(lockPath))) throw busy;
+  await unlink(lockPath).catch(() => undefined); // left by a receiver that died
+  if (await createLock(lockPath)) return lockPath;
+  throw busy; // another receiver was quicker
 }
 
 export async function unlockEntry(lockPath: string): Promise<void> {
   await unlink(lockPath).catch(() => undefined);
 }
 
-/** Whether the process a lock file names still runs (EPERM: it does, under another user). */
-async function lockHolderRuns(lockPath: string): Promise<boolean> {
+/** Creates the lock file with this process's id in it; false if it exists. */
+async function createLock(lockPath: string): Promise<boolean> {
+  const handle = await open(lockPath, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST') return null;
+    throw error;
+  });
+  if (handle === null) return false;
+  try {
+    await handle.writeFile(`${process.pid}\n`);
+  } catch (error) {
+    await handle.close();
+    await unlink(lockPath).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  return true;
+}
+
+/** True only for a lock naming a process that no longer exists (EPERM: it runs, as another user). */
+async function lockHolderEnded(lockPath: string): Promise<boolean> {
   const pid = Number.parseInt(await readFile(lockPath, { encoding: 'utf8', flag: READ_EXISTING }).catch(() => ''), 10);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
+    return false;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

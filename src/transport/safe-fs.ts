@@ -3,7 +3,7 @@
  * a symbolic link (O_NOFOLLOW, lstat) and never replacing what is there (O_EXCL, link).
  */
 import { constants, type Stats } from 'node:fs';
-import { link, lstat } from 'node:fs/promises';
+import { link, lstat, rename, unlink } from 'node:fs/promises';
 
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 export const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
@@ -16,12 +16,26 @@ export const lstatOrNull = (target: string): Promise<Stats | null> =>
     throw error;
   });
 
-/** link(), which refuses to replace anything: false if `newPath` exists. */
-export const linkUnlessTaken = (existingPath: string, newPath: string): Promise<boolean> =>
-  link(existingPath, newPath).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-      return false;
-    },
-  );
+/** What link() fails with where the file system has no hard links (FAT, exFAT; SMB shares). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP']);
+
+/**
+ * Gives the file at `from` the name `to`, unless something has that name: false then, and `from`
+ * stays. A hard link refuses to replace anything, and the old name is removed after it. Where the
+ * file system has no hard links, a check and a rename do the same, except that a file appearing
+ * between the two calls would be replaced.
+ */
+export async function moveUnlessTaken(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code)) throw error;
+    if ((await lstatOrNull(to)) !== null) return false;
+    await rename(from, to);
+    return true;
+  }
+  await unlink(from);
+  return true;
+}

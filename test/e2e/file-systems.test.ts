@@ -1,0 +1,60 @@
+// End to end: receiving onto a file system without hard links (FAT and exFAT: USB sticks and SD
+// cards; SMB shares). The receiver normally lands a file with link(), which refuses to replace
+// anything; there it must fall back to a rename. Opt-in, since it needs such a file system
+// mounted: set SEALDROP_TEST_NO_LINKS_DIR to a writable directory on one (README: Tests).
+
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe } from 'vitest';
+import { killLeftovers } from '../support/cli.js';
+import { e2e } from '../support/e2e.js';
+import { listTree, sha256Hex } from '../support/files.js';
+
+const noLinksDir = process.env.SEALDROP_TEST_NO_LINKS_DIR;
+
+afterAll(killLeftovers); // a safety net: each test already kills its own processes
+
+describe.runIf(noLinksDir)(`a destination without hard links (${noLinksDir ?? 'SEALDROP_TEST_NO_LINKS_DIR not set'})`, { timeout: 20_000 }, () => {
+  /** A fresh directory on that file system, which really refuses hard links. */
+  function destination(): string {
+    const out = mkdtempSync(path.join(noLinksDir!, 'sealdrop-e2e-'));
+    writeFileSync(path.join(out, 'probe'), '');
+    let linked = true;
+    try {
+      linkSync(path.join(out, 'probe'), path.join(out, 'probe-link'));
+    } catch {
+      linked = false;
+    }
+    rmSync(path.join(out, 'probe'));
+    if (linked) throw new Error(`${noLinksDir} allows hard links: this test needs a file system without them`);
+    return out;
+  }
+
+  e2e('receives a directory of files, verified, with no part or lock file left, and refuses to replace one', async ({ sd, expect }) => {
+    const out = destination();
+    try {
+      const photos = path.join(sd.ws.src, 'photos');
+      mkdirSync(photos);
+      const one = randomBytes(3 * 1024 * 1024);
+      writeFileSync(path.join(photos, 'one.jpg'), one);
+      writeFileSync(path.join(photos, 'two.txt'), 'two\n');
+
+      const receiver = await sd.startReceiver({ out, args: ['--yes'] });
+      const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [photos] });
+      expect(await sender.waitForExit(), sender.describe()).toBe(0);
+      expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+      expect(listTree(out)).toEqual(['photos/', 'photos/one.jpg', 'photos/two.txt']);
+      expect(readFileSync(path.join(out, 'photos', 'one.jpg')).equals(one)).toBe(true);
+      expect(receiver.process.stdout).toBe(`${sha256Hex(one)}  photos/one.jpg\n${sha256Hex(Buffer.from('two\n'))}  photos/two.txt\n`);
+
+      const again = await sd.startReceiver({ out, args: ['--yes'] });
+      const resend = sd.startSender({ to: again.address, code: again.code, paths: [photos] });
+      expect(await resend.waitForExit(), resend.describe()).toBe(5);
+      expect(again.process.stderr).toMatch(/^sealdrop: E_EXISTS: photos\/one\.jpg already exists/m);
+      expect(readFileSync(path.join(out, 'photos', 'one.jpg')).equals(one)).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
