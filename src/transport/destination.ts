@@ -14,7 +14,7 @@
  * same path into one directory at once would therefore share one. Each transfer first claims its
  * entries (entry-lock.ts), and `commit` checks that the part file is still the one it created.
  */
-import { chmod, lstat, mkdir, open, readFile, realpath, rename, rmdir, statfs, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, realpath, rename, rmdir, statfs, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
@@ -23,7 +23,7 @@ import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken } from './safe-fs.js';
+import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -216,7 +216,7 @@ export class Destination {
     // utimes takes float seconds; aim half a millisecond in, so the float's rounding error cannot
     // pull the stored time below the sender's millisecond (1700000000.123 would read back as .122).
     const mtimeSeconds = (part.entry.mtime + 0.5) / 1000;
-    await chmod(part.partPath, part.entry.mode & 0o777);
+    await chmodWhereSupported(part.partPath, part.entry.mode & 0o777);
     await utimes(part.partPath, mtimeSeconds, mtimeSeconds);
     if (this.overwrite) {
       await rename(part.partPath, part.finalPath);

@@ -1,9 +1,10 @@
 /**
  * File-system calls as the receiver uses them in a directory others may write to: never through
- * a symbolic link (O_NOFOLLOW, lstat) and never replacing what is there (O_EXCL, link).
+ * a symbolic link (O_NOFOLLOW, lstat) and never replacing what is there (O_EXCL, link); and on
+ * file systems that lack hard links or mode bits, such as the FAT and exFAT of USB sticks.
  */
 import { constants, type Stats } from 'node:fs';
-import { link, lstat, rename, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
 
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 export const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
@@ -16,8 +17,12 @@ export const lstatOrNull = (target: string): Promise<Stats | null> =>
     throw error;
   });
 
-/** What link() fails with where the file system has no hard links (FAT, exFAT; SMB shares). */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP']);
+/**
+ * What link() and chmod() fail with where the file system cannot do what they ask: no hard links
+ * (FAT, exFAT, SMB shares), or no mode bits beyond what the mount gives every file (FAT and exFAT
+ * mounted by the kernel refuse such a chmod unless mounted with `quiet`).
+ */
+const NOT_SUPPORTED_HERE = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP']);
 
 /**
  * Gives the file at `from` the name `to`, unless something has that name: false then, and `from`
@@ -31,11 +36,21 @@ export async function moveUnlessTaken(from: string, to: string): Promise<boolean
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') return false;
-    if (!NO_HARD_LINKS.has(code)) throw error;
+    if (!NOT_SUPPORTED_HERE.has(code)) throw error;
     if ((await lstatOrNull(to)) !== null) return false;
     await rename(from, to);
     return true;
   }
   await unlink(from);
   return true;
+}
+
+/**
+ * chmod() of a file of the receiver's own, where the file system can hold the mode; where it
+ * cannot, the file keeps the mode the file system gives every file.
+ */
+export async function chmodWhereSupported(file: string, mode: number): Promise<void> {
+  await chmod(file, mode).catch((error: NodeJS.ErrnoException) => {
+    if (!NOT_SUPPORTED_HERE.has(error.code ?? '')) throw error;
+  });
 }

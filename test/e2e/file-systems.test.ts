@@ -1,33 +1,42 @@
-// End to end: receiving onto a file system without hard links (FAT and exFAT: USB sticks and SD
-// cards; SMB shares). The receiver normally lands a file with link(), which refuses to replace
-// anything; there it must fall back to a rename. Opt-in, since it needs such a file system
-// mounted: set SEALDROP_TEST_NO_LINKS_DIR to a writable directory on one (README: Tests).
+// End to end: receiving onto a file system like the FAT and exFAT of USB sticks, which has no
+// hard links and, mounted by the kernel, refuses a chmod to a mode it cannot hold. The receiver
+// normally lands a file with link(), which refuses to replace anything, and gives it the sender's
+// mode; there it must rename instead, and keep the mode the file system gives. Opt-in, since it
+// needs such a file system mounted: set SEALDROP_TEST_FAT_LIKE_DIR to a writable directory on one
+// (README: Tests has a recipe: exFAT through exfat-fuse, under bindfs --chmod-deny).
 
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers } from '../support/cli.js';
 import { e2e } from '../support/e2e.js';
 import { listTree, sha256Hex } from '../support/files.js';
 
-const noLinksDir = process.env.SEALDROP_TEST_NO_LINKS_DIR;
+const fatLikeDir = process.env.SEALDROP_TEST_FAT_LIKE_DIR;
 
 afterAll(killLeftovers); // a safety net: each test already kills its own processes
 
-describe.runIf(noLinksDir)(`a destination without hard links (${noLinksDir ?? 'SEALDROP_TEST_NO_LINKS_DIR not set'})`, { timeout: 20_000 }, () => {
-  /** A fresh directory on that file system, which really refuses hard links. */
+/** Whether `call` fails: what the file system refuses. */
+function refuses(call: () => void): boolean {
+  try {
+    call();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe.runIf(fatLikeDir)(`a destination like FAT (${fatLikeDir ?? 'SEALDROP_TEST_FAT_LIKE_DIR not set'})`, { timeout: 20_000 }, () => {
+  /** A fresh directory on that file system, which really refuses hard links and modes. */
   function destination(): string {
-    const out = mkdtempSync(path.join(noLinksDir!, 'sealdrop-e2e-'));
-    writeFileSync(path.join(out, 'probe'), '');
-    let linked = true;
-    try {
-      linkSync(path.join(out, 'probe'), path.join(out, 'probe-link'));
-    } catch {
-      linked = false;
-    }
-    rmSync(path.join(out, 'probe'));
-    if (linked) throw new Error(`${noLinksDir} allows hard links: this test needs a file system without them`);
+    const out = mkdtempSync(path.join(fatLikeDir!, 'sealdrop-e2e-'));
+    const probe = path.join(out, 'probe');
+    writeFileSync(probe, '');
+    const noLinks = refuses(() => linkSync(probe, `${probe}-link`));
+    const noModes = refuses(() => chmodSync(probe, 0o640));
+    rmSync(probe);
+    if (!noLinks || !noModes) throw new Error(`${fatLikeDir} allows ${noLinks ? 'modes' : 'hard links'}: this test needs a file system without either`);
     return out;
   }
 

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { moveUnlessTaken } from '../../src/transport/safe-fs.js';
+import { chmodWhereSupported, moveUnlessTaken } from '../../src/transport/safe-fs.js';
 
 let dir: tmp.DirResult;
 beforeEach(() => {
@@ -45,5 +45,17 @@ describe('moveUnlessTaken', () => {
     expect(await moveUnlessTaken(from, to)).toBe(true);
     expect(readFileSync(path.join(to, 'inside'), 'utf8')).toBe('data');
     expect(existsSync(from)).toBe(false);
+  });
+});
+
+// Where the file system refuses the mode (EPERM), the end-to-end test on a FAT-like file system
+// covers it (test/e2e/file-systems.test.ts); here, that every other failure still counts.
+describe('chmodWhereSupported', () => {
+  it('sets the mode, and still fails on anything but a file system that cannot hold it', async () => {
+    const file = path.join(dir.name, 'f');
+    writeFileSync(file, '');
+    await chmodWhereSupported(file, 0o640);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    await expect(chmodWhereSupported(path.join(dir.name, 'missing'), 0o640)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
