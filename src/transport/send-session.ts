@@ -4,6 +4,7 @@
  * through file → hash → seal → socket with backpressure, DONE, and success only once the
  * receiver's RECEIPT names the same SHA-256 for every file.
  */
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
@@ -147,7 +148,13 @@ async function sendFile(
     await pipeline(source, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.socketSink(), { signal });
   }
   if (tap.bytes !== file.size) {
-    throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes)`);
+    throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes); send it again`);
+  }
+  // A file rewritten in place keeps its size, not its mtime. Its FILE_END would have the receiver
+  // verify, and land, a copy torn between two versions.
+  const now = await stat(file.sourcePath);
+  if (Math.trunc(now.mtimeMs) !== file.mtime || now.size !== file.size) {
+    throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent; send it again`);
   }
   const sha256 = tap.digest();
   await connection.sendJson(RecordType.FILE_END, { sha256 });

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
@@ -81,6 +81,25 @@ async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: 
   server.listen(0, LOOPBACK);
   await once(server, 'listening');
   return { address: `${LOOPBACK}:${(server.address() as AddressInfo).port}`, bytes: () => bytes, close: () => server.close() };
+}
+
+/** A relay (as above) that holds the sender's bytes back once `atBytes` have passed, until resume(). */
+async function pausingRelay(sd: E2EScope, targetPort: number, atBytes: number) {
+  let paused: Socket | undefined;
+  const relay = await countingRelay(sd, targetPort, (total, sender) => {
+    if (total < atBytes || paused) return;
+    paused = sender;
+    sender.pause();
+  });
+  return {
+    address: relay.address,
+    close: relay.close,
+    /** Resolves once the sender is held back. */
+    async reached(): Promise<void> {
+      while (!paused) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    resume: () => paused!.resume(),
+  };
 }
 
 const BROKE_OFF = /^sealdrop: warning: the transfer broke off \(E_[A-Z_]+: .*\); nothing is under its final name, partial files are kept to resume\. Waiting for the sender to try again/;
@@ -173,14 +192,10 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     const { file: source, content } = bigSource(sd, 'big.bin');
     const first = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     // The first transfer stops a quarter of the way through, until the second one has been refused.
-    let paused: Socket | undefined;
-    const relay = await countingRelay(sd, first.port, (total, sender) => {
-      if (total < BIG / 4 || paused) return;
-      paused = sender;
-      sender.pause();
-    });
+    const relay = await pausingRelay(sd, first.port, BIG / 4);
     const firstSender = sd.startSender({ to: relay.address, code: first.code, paths: [source] });
     await partFileWithData(sd.ws.out, first.process);
+    await relay.reached();
 
     const other = path.join(sd.ws.src, 'other');
     mkdirSync(other);
@@ -192,12 +207,35 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     expect(second.process.stderr).toMatch(/^sealdrop: E_EXISTS: big\.bin is being received into this directory by another sealdrop /m);
     expect(secondSender.stderr).toMatch(/^sealdrop: E_EXISTS: /m);
 
-    expect(paused).toBeDefined();
-    paused!.resume();
+    relay.resume();
     expect(await firstSender.waitForExit(), firstSender.describe()).toBe(0);
     expect(await first.process.waitForExit(), first.process.describe()).toBe(0);
     expect(listTree(sd.ws.out)).toEqual(['big.bin']);
     expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
+    relay.close();
+  });
+
+  const sourceChanges: Array<[string, (fd: number) => void]> = [
+    ['rewritten in place (same size, new mtime)', (fd) => writeSync(fd, Buffer.alloc(64, 0x55), 0, 64, BIG - 64)],
+    ['cut short', (fd) => ftruncateSync(fd, BIG / 2)],
+  ];
+  e2e.for(sourceChanges)('a source file %s while it is sent: the sender stops before FILE_END, nothing lands', async ([, change], { sd, expect }) => {
+    const { file: source } = bigSource(sd, 'big.bin');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const relay = await pausingRelay(sd, receiver.port, BIG / 4);
+    const sender = sd.startSender({ to: relay.address, code: receiver.code, paths: [source] });
+    await relay.reached();
+
+    // The sender has read a few MiB ahead of the wire at most: the change lies beyond what it read.
+    const fd = openSync(source, 'r+');
+    change(fd);
+    closeSync(fd);
+    relay.resume();
+
+    expect(await sender.waitForExit(), sender.describe()).toBe(1);
+    expect(sender.stderr).toMatch(/^sealdrop: E_INTERNAL: .*big\.bin changed while it was being sent.*; send it again$/m);
+    await receiver.process.waitForLine('stderr', BROKE_OFF);
+    expect(listTree(sd.ws.out).filter((name) => !name.startsWith('.sealdrop-'))).toEqual([]);
     relay.close();
   });
 

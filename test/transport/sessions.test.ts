@@ -15,6 +15,7 @@ import { collectLocalFiles } from '../../src/transport/local-files.js';
 import { receiveTransfer } from '../../src/transport/receive-session.js';
 import { secureSocket } from '../../src/transport/secure-connection.js';
 import { sendFiles, sendText } from '../../src/transport/send-session.js';
+import { setMtimeExactMs } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
 import { hex, loadVectors } from '../support/vectors.js';
 
@@ -44,6 +45,7 @@ describe('sending session', () => {
     for (const f of v.files) {
       mkdirSync(path.dirname(path.join(dir.name, f.path)), { recursive: true });
       writeFileSync(path.join(dir.name, f.path), hex(f.content_hex));
+      setMtimeExactMs(path.join(dir.name, f.path), f.mtime); // the sender checks it is unchanged after sending
     }
     const selection = await collectLocalFiles([path.join(dir.name, v.files[0].path)], () => undefined);
     const fixed = { ...selection, name: v.offer_name, files: selection.files.map((f, i) => ({ ...f, mode: v.files[i].mode, mtime: v.files[i].mtime })) };
