@@ -23,7 +23,7 @@ import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken } from './safe-fs.js';
+import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, CREATE_OR_TRUNCATE, lstatOrNull, moveUnlessTaken } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -51,6 +51,10 @@ function sameEntry(record: unknown, entry: FileEntry): boolean {
 
 export class Destination {
   readonly #createdDirectories: string[] = [];
+  /** Directories known to exist (checked again before each use: they could be swapped for links). */
+  readonly #knownDirectories = new Set<string>();
+  /** Directories that gained a name since `syncCommitted` last made them durable. */
+  readonly #unsyncedDirectories = new Set<string>();
   /** Lock files this destination holds, until `release`. */
   readonly #locks: string[] = [];
 
@@ -173,12 +177,15 @@ export class Destination {
       }
       return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
     }
-    // A part file of ours left by an earlier, different offer of this path is stale: start afresh.
-    await this.#removePartFiles(partPath);
-    const handle = await open(partPath, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EEXIST' ? new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`) : error;
-    });
-    await writeFile(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }), { flag: CREATE_EXCLUSIVE, mode: 0o600 });
+    let handle = await openExclusive(partPath);
+    if (handle === null) {
+      // A part file of ours left by an earlier, different offer of this path is stale: start afresh.
+      await this.#removePartFiles(partPath);
+      handle = await openExclusive(partPath);
+      if (handle === null) throw new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`);
+    }
+    // A record without its part file (deleted by hand) is stale too; this transfer holds the path.
+    await writeFile(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }), { flag: CREATE_OR_TRUNCATE, mode: 0o600 });
     const stats = await handle.stat();
     return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
   }
@@ -192,21 +199,28 @@ export class Destination {
   }
 
   async #ensureDirectory(directory: string, entryPath: string): Promise<void> {
-    try {
-      await mkdir(directory, { mode: 0o755 });
-      this.#createdDirectories.push(directory);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const stats = await lstat(directory);
-      if (!stats.isDirectory()) {
-        throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)}: ${this.#shown(directory)} is not a directory (or is a link)`);
+    // For the second file on, a directory this transfer has seen needs no mkdir, only the check.
+    if (!this.#knownDirectories.has(directory)) {
+      try {
+        await mkdir(directory, { mode: 0o755 });
+        this.#createdDirectories.push(directory);
+        this.#knownDirectories.add(directory);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
     }
+    const stats = await lstat(directory);
+    if (!stats.isDirectory()) {
+      throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)}: ${this.#shown(directory)} is not a directory (or is a link)`);
+    }
+    this.#knownDirectories.add(directory);
   }
 
   /**
-   * Gives a verified, closed part file its final name, mode and mtime, durably; unless the file
-   * under the part's name is no longer the one this transfer wrote (E_INTERNAL, nothing lands).
+   * Gives a verified, closed part file its final name, mode and mtime (durable once
+   * `syncCommitted` has run); unless the file under the part's name is no longer the one this
+   * transfer wrote (E_INTERNAL, nothing lands).
    */
   async commit(part: PartFile): Promise<void> {
     const current = await lstatOrNull(part.partPath);
@@ -224,7 +238,16 @@ export class Destination {
       throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`);
     }
     await unlink(partRecordPath(part.partPath));
-    await syncDirectory(path.dirname(part.finalPath));
+    this.#unsyncedDirectories.add(path.dirname(part.finalPath));
+  }
+
+  /**
+   * Makes the names given by `commit` durable: one fsync per directory, however many files it
+   * received (POSIX: a link or rename is a write to its directory). Before the RECEIPT.
+   */
+  async syncCommitted(): Promise<void> {
+    for (const directory of this.#unsyncedDirectories) await syncDirectory(directory);
+    this.#unsyncedDirectories.clear();
   }
 
   /** Removes part files and, if now empty, the directories this transfer created. */
@@ -243,6 +266,14 @@ export class Destination {
 }
 
 /** fsync on a directory makes the new name itself durable (POSIX: rename/link are directory writes). */
+/** Creates a file that must not exist yet; null if something has its name. */
+async function openExclusive(file: string): Promise<FileHandle | null> {
+  return open(file, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST') return null;
+    throw error;
+  });
+}
+
 async function syncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, 'r');
   try {

@@ -98,6 +98,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     }
     await connection.expect(RecordType.DONE);
     for (const part of parts.splice(0)) await options.destination.commit(part);
+    await options.destination.syncCommitted();
     await connection.sendJson(RecordType.RECEIPT, { files: received.map((f, index) => ({ index, sha256: f.sha256 })) });
     await connection.close();
     return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes };

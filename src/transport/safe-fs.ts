@@ -7,6 +7,7 @@ import { constants, type Stats } from 'node:fs';
 import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
 
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+export const CREATE_OR_TRUNCATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 export const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
 export const READ_EXISTING = constants.O_RDONLY | constants.O_NOFOLLOW;
 

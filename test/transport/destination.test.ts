@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statfsSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ async function land(destination: Destination, p: string, content: string) {
   await part.handle.write(content);
   await part.handle.close();
   await destination.commit(part);
+  await destination.syncCommitted();
   return part;
 }
 
@@ -144,6 +145,29 @@ describe('Destination: landing files', () => {
     await destination.commit(resumed);
     expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('abcdef');
     expect(readdirSync(root)).toEqual(['a.txt']);
+  });
+
+  it('checks again, for every file, that a directory it has already used is not now a link', async () => {
+    const outside = tmp.dirSync({ unsafeCleanup: true });
+    const destination = await Destination.open(root, false);
+    await land(destination, 'd/a.txt', 'abc');
+    renameSync(path.join(root, 'd'), path.join(root, 'd-moved'));
+    symlinkSync(outside.name, path.join(root, 'd'));
+    await expect(destination.createPart(entry('d/b.txt'))).rejects.toMatchObject({ code: 'E_BAD_PATH' });
+    expect(readdirSync(outside.name)).toEqual([]);
+    outside.removeCallback();
+  });
+
+  it('starts afresh over a stale part file, or a resume record whose part file is gone', async () => {
+    const destination = await Destination.open(root, false);
+    writeFileSync(path.join(root, partFileName('a.txt')), 'stale bytes');
+    writeFileSync(path.join(root, `${partFileName('b.txt')}.json`), '{"stale": true}');
+    for (const name of ['a.txt', 'b.txt']) {
+      const part = await destination.createPart(entry(name));
+      expect(statSync(part.partPath).size).toBe(0);
+      expect(JSON.parse(readFileSync(`${part.partPath}.json`, 'utf8'))).toEqual({ path: name, size: 3, mtime: 1_700_000_000_123 });
+      await part.handle.close();
+    }
   });
 
   it('discards part files and the directories it created', async () => {
