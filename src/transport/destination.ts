@@ -10,11 +10,15 @@
  * mtime) it belongs to. When a transfer breaks off, the parts are kept; a later offer of the same
  * entry resumes from the part's length, after both sides compared the prefix's SHA-256.
  *
+ * Calls on names and metadata are synchronous, those that may wait on the disk are not: see
+ * safe-fs.ts for why.
+ *
  * Part files have fixed names, so that a later transfer finds them; two receivers writing the
  * same path into one directory at once would therefore share one. Each transfer first claims its
  * entries (entry-lock.ts), and `commit` checks that the part file is still the one it created.
  */
-import { lstat, mkdir, open, readFile, realpath, rename, rmdir, statfs, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { fstatSync, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, utimesSync } from 'node:fs';
+import { open, realpath, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
@@ -23,7 +27,7 @@ import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, CREATE_OR_TRUNCATE, lstatOrNull, moveUnlessTaken } from './safe-fs.js';
+import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, readFileOrNull, writeFileNoFollow } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -75,7 +79,7 @@ export class Destination {
     const root = await realpath(directory).catch(() => {
       throw new SealdropError('E_USAGE', `the destination ${directory} does not exist`);
     });
-    if (!(await lstat(root)).isDirectory()) throw new SealdropError('E_USAGE', `the destination ${directory} is not a directory`);
+    if (!lstatSync(root).isDirectory()) throw new SealdropError('E_USAGE', `the destination ${directory} is not a directory`);
     return new Destination(root, overwrite);
   }
 
@@ -84,10 +88,10 @@ export class Destination {
    * non-directory, no target exists (unless overwriting a regular file), and the space is there.
    */
   async checkOffer(entries: readonly FileEntry[], totalBytes: number): Promise<void> {
-    for (const entry of entries) await this.#checkTarget(entry.path);
+    for (const entry of entries) this.#checkTarget(entry.path);
     // Part files kept for a resume already hold their bytes: only the rest needs room.
     let keptBytes = 0;
-    for (const entry of entries) keptBytes += (await this.#keptPart(entry))?.bytes ?? 0;
+    for (const entry of entries) keptBytes += this.#keptPart(entry)?.bytes ?? 0;
     const neededBytes = totalBytes - keptBytes;
     const space = await statfs(this.root);
     const freeBytes = Number(space.bavail) * Number(space.bsize);
@@ -102,21 +106,21 @@ export class Destination {
    * that still runs is receiving one of them into this directory.
    */
   async claim(entries: readonly FileEntry[]): Promise<void> {
-    for (const entry of entries) this.#locks.push(await lockEntry(this.root, entry.path));
+    for (const entry of entries) this.#locks.push(lockEntry(this.root, entry.path));
   }
 
   /** Gives up the claims of `claim`. */
   async release(): Promise<void> {
-    for (const lockPath of this.#locks.splice(0)) await unlockEntry(lockPath);
+    for (const lockPath of this.#locks.splice(0)) unlockEntry(lockPath);
   }
 
-  async #checkTarget(entryPath: string): Promise<void> {
+  #checkTarget(entryPath: string): void {
     const segments = entryPath.split('/');
     let current = this.root;
     for (const [i, segment] of segments.entries()) {
       current = path.join(current, segment);
       const isLast = i === segments.length - 1;
-      const stats = await lstatOrNull(current);
+      const stats = lstatOrNull(current);
       if (stats === null) return; // nothing below a missing directory can exist
       if (stats.isSymbolicLink()) {
         throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)} would go through the symbolic link ${this.#shown(current)}; sealdrop never follows links`);
@@ -143,18 +147,16 @@ export class Destination {
    * hash of what it holds; null if there is none, it belongs to another entry, or it is a link.
    */
   async findResumable(entry: FileEntry): Promise<HashedPrefix | null> {
-    const kept = await this.#keptPart(entry);
+    const kept = this.#keptPart(entry);
     return kept === null ? null : hashFile(kept.partPath, kept.bytes);
   }
 
   /** The part file kept for `entry` and its length, or null (see findResumable). */
-  async #keptPart(entry: FileEntry): Promise<{ partPath: string; bytes: number } | null> {
+  #keptPart(entry: FileEntry): { partPath: string; bytes: number } | null {
     const { partPath } = this.#locate(entry);
-    const stats = await lstatOrNull(partPath).catch(() => null);
+    const stats = lstatSync(partPath, { throwIfNoEntry: false });
     if (!stats?.isFile() || stats.size === 0 || stats.size > entry.size) return null;
-    // A missing or unreadable record means the part is not ours to resume.
-    const record: unknown = await readFile(partRecordPath(partPath), 'utf8').then(JSON.parse).catch(() => null);
-    return sameEntry(record, entry) ? { partPath, bytes: stats.size } : null;
+    return sameEntry(parseRecord(readFileOrNull(partRecordPath(partPath))), entry) ? { partPath, bytes: stats.size } : null;
   }
 
   /**
@@ -166,11 +168,11 @@ export class Destination {
     let current = this.root;
     for (const segment of entry.path.split('/').slice(0, -1)) {
       current = path.join(current, segment);
-      await this.#ensureDirectory(current, entry.path);
+      this.#ensureDirectory(current, entry.path);
     }
     if (offset > 0) {
       const handle = await open(partPath, APPEND_EXISTING);
-      const stats = await handle.stat();
+      const stats = fstatSync(handle.fd);
       if (stats.size !== offset) {
         await handle.close();
         throw new SealdropError('E_INTERNAL', `${this.#shown(partPath)} changed since it was offered for resuming`);
@@ -180,29 +182,27 @@ export class Destination {
     let handle = await openExclusive(partPath);
     if (handle === null) {
       // A part file of ours left by an earlier, different offer of this path is stale: start afresh.
-      await this.#removePartFiles(partPath);
+      this.#removePartFiles(partPath);
       handle = await openExclusive(partPath);
       if (handle === null) throw new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`);
     }
     // A record without its part file (deleted by hand) is stale too; this transfer holds the path.
-    await writeFile(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }), { flag: CREATE_OR_TRUNCATE, mode: 0o600 });
-    const stats = await handle.stat();
+    writeFileNoFollow(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }));
+    const stats = fstatSync(handle.fd);
     return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
   }
 
-  async #removePartFiles(partPath: string): Promise<void> {
+  #removePartFiles(partPath: string): void {
     for (const file of [partPath, partRecordPath(partPath)]) {
-      await unlink(file).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
+      if (lstatOrNull(file) !== null) unlinkSync(file);
     }
   }
 
-  async #ensureDirectory(directory: string, entryPath: string): Promise<void> {
+  #ensureDirectory(directory: string, entryPath: string): void {
     // For the second file on, a directory this transfer has seen needs no mkdir, only the check.
     if (!this.#knownDirectories.has(directory)) {
       try {
-        await mkdir(directory, { mode: 0o755 });
+        mkdirSync(directory, { mode: 0o755 });
         this.#createdDirectories.push(directory);
         this.#knownDirectories.add(directory);
         return;
@@ -210,7 +210,7 @@ export class Destination {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
     }
-    const stats = await lstat(directory);
+    const stats = lstatSync(directory);
     if (!stats.isDirectory()) {
       throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)}: ${this.#shown(directory)} is not a directory (or is a link)`);
     }
@@ -223,21 +223,21 @@ export class Destination {
    * transfer wrote (E_INTERNAL, nothing lands).
    */
   async commit(part: PartFile): Promise<void> {
-    const current = await lstatOrNull(part.partPath);
+    const current = lstatOrNull(part.partPath);
     if (current?.dev !== part.device || current.ino !== part.inode) {
       throw new SealdropError('E_INTERNAL', `${this.#shown(part.partPath)} was replaced or removed during the transfer; the file was not kept`);
     }
     // utimes takes float seconds; aim half a millisecond in, so the float's rounding error cannot
     // pull the stored time below the sender's millisecond (1700000000.123 would read back as .122).
     const mtimeSeconds = (part.entry.mtime + 0.5) / 1000;
-    await chmodWhereSupported(part.partPath, part.entry.mode & 0o777);
-    await utimes(part.partPath, mtimeSeconds, mtimeSeconds);
+    chmodWhereSupported(part.partPath, part.entry.mode & 0o777);
+    utimesSync(part.partPath, mtimeSeconds, mtimeSeconds);
     if (this.overwrite) {
-      await rename(part.partPath, part.finalPath);
-    } else if (!(await moveUnlessTaken(part.partPath, part.finalPath))) {
+      renameSync(part.partPath, part.finalPath);
+    } else if (!moveUnlessTaken(part.partPath, part.finalPath)) {
       throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`);
     }
-    await unlink(partRecordPath(part.partPath));
+    unlinkSync(partRecordPath(part.partPath));
     this.#unsyncedDirectories.add(path.dirname(part.finalPath));
   }
 
@@ -254,9 +254,10 @@ export class Destination {
   async discard(parts: readonly PartFile[]): Promise<void> {
     for (const part of parts) {
       await part.handle.close().catch(() => undefined);
-      await this.#removePartFiles(part.partPath).catch(() => undefined);
+      attempt(() => this.#removePartFiles(part.partPath));
     }
-    for (const directory of [...this.#createdDirectories].reverse()) await rmdir(directory).catch(() => undefined);
+    // rmdir fails on a directory that is not empty: one holding anything but this transfer's files stays.
+    for (const directory of [...this.#createdDirectories].reverse()) attempt(() => rmdirSync(directory));
   }
 
   /** Closes part files but keeps them (and their records) for a later resume. */
@@ -266,6 +267,24 @@ export class Destination {
 }
 
 /** fsync on a directory makes the new name itself durable (POSIX: rename/link are directory writes). */
+/** A part file's record as written by createPart; null if missing or unreadable (then not ours to resume). */
+function parseRecord(text: string | null): unknown {
+  try {
+    return text === null ? null : JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Cleaning up after a failure: what cannot be removed stays, and the failure reported is the first. */
+function attempt(cleanUp: () => void): void {
+  try {
+    cleanUp();
+  } catch {
+    // Left in place.
+  }
+}
+
 /** Creates a file that must not exist yet; null if something has its name. */
 async function openExclusive(file: string): Promise<FileHandle | null> {
   return open(file, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {

@@ -5,11 +5,11 @@
  * (a crash or SIGKILL leaves it behind).
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
-import { CREATE_EXCLUSIVE, READ_EXISTING } from './safe-fs.js';
+import { CREATE_EXCLUSIVE, readFileOrNull } from './safe-fs.js';
 
 /** Short and fixed per entry path: the receiver's part and lock files are named after it. */
 export const entryTag = (entryPath: string) => createHash('sha256').update(entryPath).digest('hex').slice(0, 16);
@@ -28,41 +28,51 @@ export function lockFileName(entryPath: string): string {
  * find the same dead lock at the same instant could both take it: that needs a crash and then a
  * tie, and the destination would still refuse to land a part file one of them replaced.)
  */
-export async function lockEntry(root: string, entryPath: string): Promise<string> {
+export function lockEntry(root: string, entryPath: string): string {
   const lockPath = path.join(root, lockFileName(entryPath));
-  if (await createLock(lockPath)) return lockPath;
+  if (createLock(lockPath)) return lockPath;
   const busy = new SealdropError('E_EXISTS', `${forDisplay(entryPath)} is being received into this directory by another sealdrop (if not, remove ${lockFileName(entryPath)})`);
-  if (!(await lockHolderEnded(lockPath))) throw busy;
-  await unlink(lockPath).catch(() => undefined); // left by a receiver that died
-  if (await createLock(lockPath)) return lockPath;
+  if (!lockHolderEnded(lockPath)) throw busy;
+  unlinkQuietly(lockPath); // left by a receiver that died
+  if (createLock(lockPath)) return lockPath;
   throw busy; // another receiver was quicker
 }
 
-export async function unlockEntry(lockPath: string): Promise<void> {
-  await unlink(lockPath).catch(() => undefined);
+export function unlockEntry(lockPath: string): void {
+  unlinkQuietly(lockPath);
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already, or not ours to remove: either way not this lock's business.
+  }
 }
 
 /** Creates the lock file with this process's id in it; false if it exists. */
-async function createLock(lockPath: string): Promise<boolean> {
-  const handle = await open(lockPath, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') return null;
-    throw error;
-  });
-  if (handle === null) return false;
+function createLock(lockPath: string): boolean {
+  let fd: number;
   try {
-    await handle.writeFile(`${process.pid}\n`);
+    fd = openSync(lockPath, CREATE_EXCLUSIVE, 0o600);
   } catch (error) {
-    await handle.close();
-    await unlink(lockPath).catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
-  await handle.close();
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } catch (error) {
+    closeSync(fd);
+    unlinkQuietly(lockPath);
+    throw error;
+  }
+  closeSync(fd);
   return true;
 }
 
 /** True only for a lock naming a process that no longer exists (EPERM: it runs, as another user). */
-async function lockHolderEnded(lockPath: string): Promise<boolean> {
-  const pid = Number.parseInt(await readFile(lockPath, { encoding: 'utf8', flag: READ_EXISTING }).catch(() => ''), 10);
+function lockHolderEnded(lockPath: string): boolean {
+  const pid = Number.parseInt(readFileOrNull(lockPath) ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
