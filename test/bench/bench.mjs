@@ -10,7 +10,8 @@
  *   sealdrop  the real CLI, `receive` and `send`, with the copy's SHA-256 checked.
  *
  * Then the fixed costs: the wall time of sending an empty and a 1-byte file beyond Node's
- * start-up, and the handshake's CPU time in-process. Notes go to stderr; the tables (or, with
+ * start-up, a directory of many small files (--files of 4 KiB each), and the handshake's CPU
+ * time in-process. Notes go to stderr; the tables (or, with
  * --json, the same results as JSON) to stdout. Not part of `npm test`.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,24 +22,27 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CRYPTO_LIMIT_SCRIPT, RESULT_LINE, limitEnvironment } from './crypto-limit.mjs';
-import { makeRandomFile, sha256File } from './files.mjs';
+import { makeRandomFile, makeRandomTree, sha256File } from './files.mjs';
 import { measureHandshakes } from './handshake-cost.mjs';
 import { measureHandshakeWall } from './handshake-wall.mjs';
 import { NodeProcess, disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
 import { formatSize, median, ratioBound, renderReport, throughput } from './report.mjs';
-import { bareNodeStartupSeconds, rawTransfer, sealdropStartupSeconds, sealdropTransfer } from './transfers.mjs';
+import { bareNodeStartupSeconds, rawTransfer, sealdropStartupSeconds, sealdropTransfer, sealdropTreeTransfer } from './transfers.mjs';
 
 const DEFAULT_SIZE = '1G';
 const DEFAULT_RUNS = 3;
+const DEFAULT_FILES = 1000;
+const MANY_FILES_BYTES_EACH = 4096;
 const SMALL_FILE_RUNS = 9;
 const HANDSHAKE_PAIRS = 20;
 const HANDSHAKE_WALL_RUNS = 5;
 /** Sealing and hashing even 2 GiB takes seconds; ten minutes means the child hangs. */
 const LIMIT_TIMEOUT_MS = 600_000;
 
-const USAGE = `usage: npm run bench -- [--size SIZE] [--runs N] [--dir DIR] [--json]
+const USAGE = `usage: npm run bench -- [--size SIZE] [--runs N] [--files N] [--dir DIR] [--json]
   --size SIZE  size of the random file: bytes, or with a suffix K, M or G (1K = 1024); default ${DEFAULT_SIZE}
   --runs N     measurements of each throughput; default ${DEFAULT_RUNS}
+  --files N    files of ${MANY_FILES_BYTES_EACH / 1024} KiB in the directory sent as many small files; default ${DEFAULT_FILES}
   --dir DIR    where the files go (a temporary directory inside it); default ${os.tmpdir()}
   --json       print the results as JSON instead of tables`;
 
@@ -74,14 +78,18 @@ function parseOptions(argv) {
     options: {
       size: { type: 'string', default: DEFAULT_SIZE },
       runs: { type: 'string', default: String(DEFAULT_RUNS) },
+      files: { type: 'string', default: String(DEFAULT_FILES) },
       dir: { type: 'string', default: os.tmpdir() },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, got "${values.runs}" (see --help)`);
-  return { bytes: parseSize(values.size), runs, dir: values.dir, json: values.json, help: values.help };
+  const wholeNumber = (name) => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${values[name]}" (see --help)`);
+    return value;
+  };
+  return { bytes: parseSize(values.size), runs: wholeNumber('runs'), files: wholeNumber('files'), dir: values.dir, json: values.json, help: values.help };
 }
 
 /** Fails early, with a clear reason, instead of filling the disk halfway through. */
@@ -193,6 +201,19 @@ async function measureSmallFiles(scratchDir) {
   return result;
 }
 
+/** A directory of `count` small files, sent whole `runs` times: what each file costs. */
+async function measureManyFiles(workDir, count, runs) {
+  const directory = path.join(workDir, 'many-files');
+  const tree = await makeRandomTree(directory, count, MANY_FILES_BYTES_EACH);
+  const seconds = [];
+  for (let run = 1; run <= runs; run += 1) {
+    seconds.push((await sealdropTreeTransfer(directory, tree, { scratchDir: workDir, bytes: count * MANY_FILES_BYTES_EACH })).seconds);
+    note(`many files, run ${run}/${runs}: ${count} files in ${seconds.at(-1).toFixed(3)} s, every copy verified`);
+  }
+  const medianSeconds = median(seconds);
+  return { count, bytesEach: MANY_FILES_BYTES_EACH, medianSeconds, filesPerSecond: count / medianSeconds, seconds };
+}
+
 async function measureHandshakeCost(workDir) {
   const samples = await measureHandshakes(HANDSHAKE_PAIRS);
   const medianOf = (key) => median(samples.map((s) => s[key]));
@@ -207,7 +228,7 @@ async function measureHandshakeCost(workDir) {
   };
 }
 
-async function runBench({ bytes, runs }, workDir) {
+async function runBench({ bytes, runs, files }, workDir) {
   const started = process.hrtime.bigint();
   const meter = disturbanceMeter();
   await checkFreeSpace(workDir, 2 * bytes + 64 * 1024 * 1024);
@@ -220,6 +241,8 @@ async function runBench({ bytes, runs }, workDir) {
   const { raw, sealdrop } = await measureTransfers(source, sourceSha256, bytes, runs, workDir);
   note(`small files: ${SMALL_FILE_RUNS} rounds of node -e '', sealdrop --version, an empty and a 1-byte file`);
   const small = await measureSmallFiles(workDir);
+  note(`many files: a directory of ${files} files of ${MANY_FILES_BYTES_EACH} bytes`);
+  const manyFiles = await measureManyFiles(workDir, files, runs);
   note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process, ${HANDSHAKE_WALL_RUNS} against a real receiver`);
   const handshake = await measureHandshakeCost(workDir);
 
@@ -239,7 +262,7 @@ async function runBench({ bytes, runs }, workDir) {
   // The issue's ratio: sealdrop's throughput over the raw copy's, so 1 would be as fast as raw.
   const throughputRatio = raw.medianSeconds / sealdrop.medianSeconds;
   const bound = ratioBound(raw, limit, cpus);
-  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawThroughputRatio: throughputRatio, ratioBound: bound, small, handshake };
+  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawThroughputRatio: throughputRatio, ratioBound: bound, small, manyFiles, handshake };
 }
 
 async function main(argv) {

@@ -1,7 +1,8 @@
 /** The bench's test files: random content of a given size, and SHA-256 to check every copy. */
 import { createHash, randomFillSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 const WRITE_BLOCK_BYTES = 4 * 1024 * 1024;
 
@@ -36,4 +37,25 @@ export async function sha256File(file) {
 export async function verifyCopy(copy, expectedSha256, what) {
   const actual = await sha256File(copy);
   if (actual !== expectedSha256) throw new Error(`${what}: the received file's SHA-256 ${actual} differs from the source's ${expectedSha256}`);
+}
+
+/** `count` files of `bytes` random bytes each in a new `directory`; returns their names and SHA-256. */
+export async function makeRandomTree(directory, count, bytes) {
+  await mkdir(directory);
+  const tree = [];
+  for (let i = 1; i <= count; i += 1) {
+    const name = `file-${String(i).padStart(5, '0')}.bin`;
+    const content = randomFillSync(Buffer.allocUnsafe(bytes));
+    await writeFile(path.join(directory, name), content);
+    tree.push({ name, sha256: createHash('sha256').update(content).digest('hex') });
+  }
+  return tree;
+}
+
+/** Throws unless every file of `tree` is in `copyDirectory` with its SHA-256. */
+export async function verifyTree(copyDirectory, tree, what) {
+  for (const { name, sha256 } of tree) {
+    const actual = createHash('sha256').update(await readFile(path.join(copyDirectory, name))).digest('hex');
+    if (actual !== sha256) throw new Error(`${what}: the received ${name}'s SHA-256 ${actual} differs from the source's ${sha256}`);
+  }
 }

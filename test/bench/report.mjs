@@ -56,7 +56,7 @@ function throughputRow(label, result) {
 }
 
 export function renderReport(results) {
-  const { file, runs, environment: env, limit, raw, sealdrop, small, handshake } = results;
+  const { file, runs, environment: env, limit, raw, sealdrop, small, manyFiles, handshake } = results;
   const header = [
     `sealdrop bench (${env.commit}): ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
     `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.directory}; child CPU and RSS by ${env.usageMethod}`,
@@ -115,5 +115,17 @@ export function renderReport(results) {
     ['handshake wall, connect to first record, real receiver', fixed(handshake.wallMs, 1), handshake.wallRuns],
   ]);
 
-  return [header, speeds, ratios, `${processes}\n(${processesNote})`, latency].join('\n\n');
+  const many = table([
+    ['many small files', 'median s', 'files/s', 'ms per file beyond an empty file', 'runs (s)'],
+    [
+      `sealdrop: a directory of ${manyFiles.count} files of ${formatSize(manyFiles.bytesEach)}`,
+      fixed(manyFiles.medianSeconds, 3),
+      fixed(manyFiles.filesPerSecond, 0),
+      // What each file adds to a transfer, start-up and handshake (the empty file's send) apart.
+      fixed(((manyFiles.medianSeconds - small.emptyFile.sendMedianSeconds) * 1000) / manyFiles.count, 2),
+      list(manyFiles.seconds, 3),
+    ],
+  ]);
+
+  return [header, speeds, ratios, `${processes}\n(${processesNote})`, latency, many].join('\n\n');
 }

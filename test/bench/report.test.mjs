@@ -64,6 +64,7 @@ describe('renderReport', () => {
     sealdropToRawThroughputRatio: 0.4,
     ratioBound: ratioBound(transfer(2, 1, 2), limitOf(2.5), 2),
     small: { runs: 9, bareNodeStartup: small, nodeStartup: small, emptyFile: small, oneByteFile: small },
+    manyFiles: { count: 1000, bytesEach: 4096, medianSeconds: 2.5, filesPerSecond: 400, seconds: [2.5] },
     handshake: { pairs: 20, pairMs: 17.6, initiatorMs: 8.7, responderMs: 8.8, wallRuns: 5, wallMs: 28.9 },
   };
 
@@ -71,6 +72,11 @@ describe('renderReport', () => {
     const report = renderReport(results);
     expect(report).toMatch(/^sealdrop \/ raw, throughput +0\.40 /m);
     expect(report).toMatch(/^upper bound on this machine +0\.50 .* 2 cores\) = 2\.00 \/ 4\.00$/m);
+  });
+
+  it('gives the many-files run per file', () => {
+    // (2.5 s - 0.4 s for an empty file) / 1000 files
+    expect(renderReport(results)).toMatch(/^sealdrop: a directory of 1000 files of 4 KiB +2\.500 +400 +2\.10 +2\.500$/m);
   });
 
   it('says why the bound is missing when the CPU time could not be read', () => {

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { READ_CHUNK_BYTES } from '../../dist/transport/send-session.js';
-import { verifyCopy } from './files.mjs';
+import { verifyCopy, verifyTree } from './files.mjs';
 import { NodeProcess, disturbanceMeter } from './processes.mjs';
 
 /** The bench stays on the loopback interface; no other address is ever used. */
@@ -59,8 +59,8 @@ async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir,
 /** A fresh code per transfer, passed the way the CLI recommends: in SEALDROP_CODE, not argv. */
 const benchCode = () => `bench-${randomBytes(8).toString('hex')}`;
 
-/** `bin/sealdrop receive` and `bin/sealdrop send FILE` with a verified copy of `source`. */
-export async function sealdropTransfer(source, sourceSha256, { scratchDir, bytes }) {
+/** `bin/sealdrop receive` and `bin/sealdrop send SOURCE`; then `verify(copy)`, the received copy's path. */
+async function sealdropTransferVerified(source, { scratchDir, bytes }, verify) {
   const outDir = await mkdtemp(path.join(scratchDir, 'sealdrop-received-'));
   try {
     const result = await timedTransfer({
@@ -71,11 +71,21 @@ export async function sealdropTransfer(source, sourceSha256, { scratchDir, bytes
       scratchDir,
       bytes,
     });
-    await verifyCopy(path.join(outDir, path.basename(source)), sourceSha256, 'sealdrop');
+    await verify(path.join(outDir, path.basename(source)));
     return result;
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
+}
+
+/** sealdrop with one file, its copy checked against the source's SHA-256. */
+export function sealdropTransfer(source, sourceSha256, options) {
+  return sealdropTransferVerified(source, options, (copy) => verifyCopy(copy, sourceSha256, 'sealdrop'));
+}
+
+/** sealdrop with a directory of files (`tree` from makeRandomTree), every copy checked. */
+export function sealdropTreeTransfer(sourceDirectory, tree, options) {
+  return sealdropTransferVerified(sourceDirectory, options, (copy) => verifyTree(copy, tree, 'sealdrop'));
 }
 
 /** raw-copy.mjs receive and send: the same file over plain TCP, verified the same way. */
