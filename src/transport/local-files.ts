@@ -3,7 +3,7 @@
  * directories recursively with their relative paths, modes and mtimes. Symbolic links are never
  * followed (a link could point anywhere on this machine); they are skipped with a warning.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import type { FileEntry } from '../protocol/messages.js';
@@ -23,34 +23,33 @@ export interface LocalSelection {
 export async function collectLocalFiles(inputs: readonly string[], warn: (message: string) => void): Promise<LocalSelection> {
   const files: LocalFile[] = [];
   for (const input of inputs) {
-    const stats = await lstat(input).catch((error: NodeJS.ErrnoException) => {
-      throw new SealdropError('E_USAGE', `cannot read ${input}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
-    });
+    let stats: Stats;
+    try {
+      stats = lstatSync(input);
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      throw new SealdropError('E_USAGE', `cannot read ${input}: ${code === 'ENOENT' ? 'no such file or directory' : message}`);
+    }
     // The entry is named by its last component: `send ../photos` offers "photos/…".
     const base = path.basename(path.resolve(input));
-    await collect(input, base, stats, files, warn);
+    collect(input, base, stats, files, warn);
   }
   if (files.length === 0) throw new SealdropError('E_USAGE', 'nothing to send: no regular files among the given paths (empty directories are not sent)');
   const name = inputs.length === 1 ? path.basename(path.resolve(inputs[0]!)) : `${inputs.length} items`;
   return { name, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
 }
 
-async function collect(
-  sourcePath: string,
-  relativePath: string,
-  stats: Awaited<ReturnType<typeof lstat>>,
-  into: LocalFile[],
-  warn: (message: string) => void,
-): Promise<void> {
+/** Synchronous, as calls on names and metadata are (see safe-fs.ts): one lstat per file. */
+function collect(sourcePath: string, relativePath: string, stats: Stats, into: LocalFile[], warn: (message: string) => void): void {
   if (stats.isSymbolicLink()) {
     warn(`skipping symbolic link ${sourcePath}`);
   } else if (stats.isFile()) {
     into.push({ sourcePath, path: relativePath, size: Number(stats.size), mode: Number(stats.mode) & 0o777, mtime: Math.trunc(Number(stats.mtimeMs)) });
   } else if (stats.isDirectory()) {
-    const names = (await readdir(sourcePath)).sort();
+    const names = readdirSync(sourcePath).sort();
     for (const name of names) {
       const child = path.join(sourcePath, name);
-      await collect(child, `${relativePath}/${name}`, await lstat(child), into, warn);
+      collect(child, `${relativePath}/${name}`, lstatSync(child), into, warn);
     }
   } else {
     warn(`skipping ${sourcePath}: not a regular file or directory`);

@@ -3,12 +3,12 @@
  * a symbolic link (O_NOFOLLOW, lstat) and never replacing what is there (O_EXCL, link); and on
  * file systems that lack hard links or mode bits, such as the FAT and exFAT of USB sticks.
  *
- * The receiver's calls on names and metadata (these, and those in destination.ts and
- * entry-lock.ts) are synchronous. Each asynchronous call costs a round trip through libuv's
- * thread pool: about 40 µs of CPU on the development VM, against 4 µs for the system call itself.
- * A receiver makes about twenty of them per file, and for a directory of small files they were
- * most of its time. Calls that can wait on the disk (writing and fsyncing part files, reading
- * them for a hash, statfs) stay asynchronous.
+ * Calls on names and metadata are synchronous: these, those in destination.ts and
+ * entry-lock.ts, and on the sending side local-files.ts and the check after each file. Each
+ * asynchronous call costs a round trip through libuv's thread pool: about 40 µs of CPU on the
+ * development VM, against 4 µs for the system call itself. A receiver makes about twenty of them
+ * per file, and for a directory of small files they were most of its time. Calls that can wait
+ * on the disk (reading and writing file data, fsync, statfs) stay asynchronous.
  */
 import { chmodSync, closeSync, constants, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 

@@ -4,7 +4,7 @@
  * through file → hash → seal → socket with backpressure, DONE, and success only once the
  * receiver's RECEIPT names the same SHA-256 for every file.
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
@@ -151,8 +151,9 @@ async function sendFile(
     throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes); send it again`);
   }
   // A file rewritten in place keeps its size, not its mtime. Its FILE_END would have the receiver
-  // verify, and land, a copy torn between two versions.
-  const now = await stat(file.sourcePath);
+  // verify, and land, a copy torn between two versions. (Synchronous, as calls on metadata are:
+  // see safe-fs.ts.)
+  const now = statSync(file.sourcePath);
   if (Math.trunc(now.mtimeMs) !== file.mtime || now.size !== file.size) {
     throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent; send it again`);
   }
