@@ -17,7 +17,7 @@
  * same path into one directory at once would therefore share one. Each transfer first claims its
  * entries (entry-lock.ts), and `commit` checks that the part file is still the one it created.
  */
-import { fstatSync, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, utimesSync } from 'node:fs';
+import { fstatSync, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, utimesSync, type Stats } from 'node:fs';
 import { open, realpath, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
@@ -154,7 +154,12 @@ export class Destination {
   /** The part file kept for `entry` and its length, or null (see findResumable). */
   #keptPart(entry: FileEntry): { partPath: string; bytes: number } | null {
     const { partPath } = this.#locate(entry);
-    const stats = lstatSync(partPath, { throwIfNoEntry: false });
+    let stats: Stats | undefined;
+    try {
+      stats = lstatSync(partPath, { throwIfNoEntry: false });
+    } catch {
+      return null; // unreadable: nothing to resume from
+    }
     if (!stats?.isFile() || stats.size === 0 || stats.size > entry.size) return null;
     return sameEntry(parseRecord(readFileOrNull(partRecordPath(partPath))), entry) ? { partPath, bytes: stats.size } : null;
   }
