@@ -67,13 +67,15 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     const summary = await readWholeOffer(connection, offer);
     assertOfferPaths(summary.files.map((f) => f.path));
     await options.destination.checkOffer(summary.files, summary.totalBytes);
-    await options.destination.claim(summary.files);
     options.onOffer?.(summary);
     if (!(await options.decide(summary))) {
       await connection.sendJson(RecordType.DECLINE, { reason: 'the receiver declined the offer' });
       await connection.close();
       return { kind: 'declined', name: summary.name };
     }
+    // Only an accepted offer writes, so only it takes the locks: an offer of a million paths
+    // costs no files before the person has said yes, and a prompt holds no lock.
+    await options.destination.claim(summary.files);
     const resumable = await findResumable(options.destination, summary.files);
     const resume = [...resumable].map(([index, prefix]) => ({ index, offset: prefix.bytes, sha256: prefix.hash.copy().digest('hex') }));
     await connection.sendJson(RecordType.ACCEPT, { resume });
