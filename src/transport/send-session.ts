@@ -147,15 +147,12 @@ async function sendFile(
     const source = Readable.from(readChunks(file.sourcePath, offset, file.size, buffers), { objectMode: true, highWaterMark: 1 });
     await pipeline(source, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.socketSink(), { signal });
   }
-  if (tap.bytes !== file.size) {
-    throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes); send it again`);
-  }
-  // A file rewritten in place keeps its size, not its mtime. Its FILE_END would have the receiver
-  // verify, and land, a copy torn between two versions. (Synchronous, as calls on metadata are:
-  // see safe-fs.ts.)
+  // Cut short (fewer bytes read than offered), or rewritten in place, which keeps the size but
+  // not the mtime: its FILE_END would have the receiver verify, and land, a copy torn between two
+  // versions. (A synchronous stat, as calls on metadata are: see safe-fs.ts.)
   const now = statSync(file.sourcePath);
-  if (Math.trunc(now.mtimeMs) !== file.mtime || now.size !== file.size) {
-    throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent; send it again`);
+  if (tap.bytes !== file.size || now.size !== file.size || Math.trunc(now.mtimeMs) !== file.mtime) {
+    throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes read); send it again`);
   }
   const sha256 = tap.digest();
   await connection.sendJson(RecordType.FILE_END, { sha256 });
