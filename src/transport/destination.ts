@@ -24,10 +24,10 @@ import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import type { FileEntry } from '../protocol/messages.js';
 import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
-import { hashFile } from './file-hash.js';
+import { hashOpenFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, readFileOrNull, writeFileNoFollow } from './safe-fs.js';
+import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, openRegularFile, readFileOrNull, writeFileNoFollow } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -148,7 +148,15 @@ export class Destination {
    */
   async findResumable(entry: FileEntry): Promise<HashedPrefix | null> {
     const kept = this.#keptPart(entry);
-    return kept === null ? null : hashFile(kept.partPath, kept.bytes);
+    if (kept === null) return null;
+    // Opened without following a link, nor waiting on a FIFO: it may have been swapped since the lstat.
+    const opened = await openRegularFile(kept.partPath).catch(() => null);
+    if (opened === null) return null;
+    try {
+      return opened.stats.size === kept.bytes ? await hashOpenFile(opened.handle, kept.bytes) : null;
+    } finally {
+      await opened.handle.close();
+    }
   }
 
   /** The part file kept for `entry` and its length, or null (see findResumable). */
@@ -192,7 +200,14 @@ export class Destination {
       if (handle === null) throw new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`);
     }
     // A record without its part file (deleted by hand) is stale too; this transfer holds the path.
-    writeFileNoFollow(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }));
+    try {
+      writeFileNoFollow(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }));
+    } catch (error) {
+      // Something other than a file is in the record's place: leave no part file nobody tracks.
+      await handle.close();
+      unlinkSync(partPath);
+      throw error;
+    }
     const stats = fstatSync(handle.fd);
     return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
   }

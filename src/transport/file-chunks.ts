@@ -4,7 +4,7 @@
  * allocator hands freed buffers back to the kernel, and new ones come back zeroed); recycling
  * them keeps the same few pages in use for the whole transfer.
  */
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 
 /**
  * Buffers of one size, handed out and taken back. `acquire` never waits: with none free it makes
@@ -33,22 +33,17 @@ export class BufferPool {
 }
 
 /**
- * Yields the bytes of `file` from `start` up to (not including) `end` (Infinity: to the end of the
- * file) in chunks of at most the pool's buffer size, each a view of a pooled buffer, to be
- * released by its last user. Stops early if the file turns out shorter; the caller compares the
- * count.
+ * Yields the bytes of the open `file` from `start` up to (not including) `end` (Infinity: to the
+ * end of the file) in chunks of at most the pool's buffer size, each a view of a pooled buffer, to
+ * be released by its last user. Stops early if the file turns out shorter; the caller compares
+ * the count. The caller opens the file, so that what it checked is what is read, and closes it.
  */
-export async function* readChunks(file: string, start: number, end: number, pool: BufferPool): AsyncGenerator<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    for (let position = start; position < end; ) {
-      const buffer = pool.acquire();
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
-      if (bytesRead === 0) return;
-      position += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
+export async function* readChunks(file: FileHandle, start: number, end: number, pool: BufferPool): AsyncGenerator<Buffer> {
+  for (let position = start; position < end; ) {
+    const buffer = pool.acquire();
+    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, end - position), position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }

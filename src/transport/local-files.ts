@@ -1,16 +1,22 @@
 /**
  * Turns the paths given to `sealdrop send` into the entries of an OFFER: files as they are,
  * directories recursively with their relative paths, modes and mtimes. Symbolic links are never
- * followed (a link could point anywhere on this machine); they are skipped with a warning.
+ * followed (a link could point anywhere on this machine); they are skipped with a warning. Each
+ * file is opened later as the very file that was offered, or not at all.
  */
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import type { FileEntry } from '../protocol/messages.js';
+import { openRegularFile } from './safe-fs.js';
 
 export interface LocalFile extends FileEntry {
   /** Where to read it on this machine. */
   readonly sourcePath: string;
+  /** Which file that was when it was offered (lstat's st_dev and st_ino). */
+  readonly device: number;
+  readonly inode: number;
 }
 
 export interface LocalSelection {
@@ -44,7 +50,15 @@ function collect(sourcePath: string, relativePath: string, stats: Stats, into: L
   if (stats.isSymbolicLink()) {
     warn(`skipping symbolic link ${sourcePath}`);
   } else if (stats.isFile()) {
-    into.push({ sourcePath, path: relativePath, size: Number(stats.size), mode: Number(stats.mode) & 0o777, mtime: Math.trunc(Number(stats.mtimeMs)) });
+    into.push({
+      sourcePath,
+      path: relativePath,
+      size: Number(stats.size),
+      mode: Number(stats.mode) & 0o777,
+      mtime: Math.trunc(Number(stats.mtimeMs)),
+      device: Number(stats.dev),
+      inode: Number(stats.ino),
+    });
   } else if (stats.isDirectory()) {
     const names = readdirSync(sourcePath).sort();
     for (const name of names) {
@@ -54,4 +68,17 @@ function collect(sourcePath: string, relativePath: string, stats: Stats, into: L
   } else {
     warn(`skipping ${sourcePath}: not a regular file or directory`);
   }
+}
+
+/**
+ * Opens `file` to send it, if its path still leads to the file that was offered. Between the
+ * offer and the read, whoever can write in a directory being sent could put a link to any file
+ * of ours (a key, say) or a FIFO in its place; opening that would send the other file's bytes,
+ * which the receiver keeps in its part file, or wait forever.
+ */
+export async function openLocalFile(file: LocalFile): Promise<FileHandle> {
+  const opened = await openRegularFile(file.sourcePath);
+  if (opened !== null && opened.stats.dev === file.device && opened.stats.ino === file.inode) return opened.handle;
+  await opened?.handle.close();
+  throw new SealdropError('E_INTERNAL', `${file.sourcePath} is no longer the file that was offered (removed, replaced or made a link); send it again`);
 }

@@ -1,7 +1,9 @@
 /**
- * File-system calls as the receiver uses them in a directory others may write to: never through
- * a symbolic link (O_NOFOLLOW, lstat) and never replacing what is there (O_EXCL, link); and on
- * file systems that lack hard links or mode bits, such as the FAT and exFAT of USB sticks.
+ * File-system calls as sealdrop uses them where others may write: the receiver in its
+ * destination, the sender in the directories it sends. Never through a symbolic link (O_NOFOLLOW,
+ * lstat), never waiting on a FIFO put where a file was, and never replacing what is there
+ * (O_EXCL, link); and on file systems that lack hard links or mode bits, such as the FAT and
+ * exFAT of USB sticks.
  *
  * Calls on names and metadata are synchronous: these, those in destination.ts and
  * entry-lock.ts, and on the sending side local-files.ts and the check after each file. Each
@@ -10,12 +12,18 @@
  * per file, and for a directory of small files they were most of its time. Calls that can wait
  * on the disk (reading and writing file data, fsync, statfs) stay asynchronous.
  */
-import { chmodSync, closeSync, constants, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 
-export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-export const CREATE_OR_TRUNCATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-export const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW;
-export const READ_EXISTING = constants.O_RDONLY | constants.O_NOFOLLOW;
+/**
+ * Opening a FIFO waits for its other end, forever if none comes. With O_NONBLOCK, opening one
+ * for reading returns at once and for writing fails (ENXIO); for a regular file nothing changes.
+ */
+const NO_LINK_NO_WAIT = constants.O_NOFOLLOW | constants.O_NONBLOCK;
+export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_LINK_NO_WAIT;
+export const CREATE_OR_TRUNCATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NO_LINK_NO_WAIT;
+export const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | NO_LINK_NO_WAIT;
+export const READ_EXISTING = constants.O_RDONLY | NO_LINK_NO_WAIT;
 
 /** lstat, or null if nothing is there. */
 export const lstatOrNull = (target: string): Stats | null => lstatSync(target, { throwIfNoEntry: false }) ?? null;
@@ -60,6 +68,24 @@ export function chmodWhereSupported(file: string, mode: number): void {
   }
 }
 
+/**
+ * `file` opened for reading, with its fstat, if it is a regular file; null if nothing is there, if
+ * it is a link, or anything but a regular file. The caller closes the handle.
+ */
+export async function openRegularFile(file: string): Promise<{ handle: FileHandle; stats: Stats } | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, READ_EXISTING);
+  } catch (error) {
+    if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
+    throw error;
+  }
+  const stats = fstatSync(handle.fd);
+  if (stats.isFile()) return { handle, stats };
+  await handle.close();
+  return null;
+}
+
 /** Writes `text` to `file`, created (0600) or emptied first; never through a link. */
 export function writeFileNoFollow(file: string, text: string): void {
   const fd = openSync(file, CREATE_OR_TRUNCATE, 0o600);
@@ -70,7 +96,7 @@ export function writeFileNoFollow(file: string, text: string): void {
   }
 }
 
-/** The text of `file`, or null if it cannot be read; never through a link. */
+/** The text of `file`, or null if it is not a regular file that can be read; never through a link. */
 export function readFileOrNull(file: string): string | null {
   let fd: number;
   try {
@@ -79,7 +105,7 @@ export function readFileOrNull(file: string): string | null {
     return null;
   }
   try {
-    return readFileSync(fd, 'utf8');
+    return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : null;
   } catch {
     return null;
   } finally {

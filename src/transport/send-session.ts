@@ -4,7 +4,8 @@
  * through file → hash → seal → socket with backpressure, DONE, and success only once the
  * receiver's RECEIPT names the same SHA-256 for every file.
  */
-import { statSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
@@ -12,9 +13,9 @@ import { forDisplay } from '../protocol/display.js';
 import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type ResumePoint } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
 import { BufferPool, readChunks } from './file-chunks.js';
-import { hashFile } from './file-hash.js';
+import { hashOpenFile } from './file-hash.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
-import type { LocalFile, LocalSelection } from './local-files.js';
+import { openLocalFile, type LocalFile, type LocalSelection } from './local-files.js';
 import type { TransferProgress } from './progress.js';
 import type { SecureConnection } from './secure-connection.js';
 
@@ -89,12 +90,17 @@ export async function sendFiles(connection: SecureConnection, selection: LocalSe
     const progress = { doneBytes: 0, totalBytes: selection.totalBytes };
     try {
       for (const [index, file] of selection.files.entries()) {
-        const start = await resumeOffset(file, resumePoints.get(index));
-        progress.doneBytes += start?.bytes ?? 0;
-        sent.push(await sendFile(streaming, index, file, start, (bytes) => {
-          progress.doneBytes += bytes;
-          options.onProgress?.({ index, path: file.path, fileBytes: bytes, fileSize: file.size, ...progress });
-        }));
+        const source = await openLocalFile(file);
+        try {
+          const start = await resumeOffset(source, file, resumePoints.get(index));
+          progress.doneBytes += start?.bytes ?? 0;
+          sent.push(await sendFile(streaming, index, file, source, start, (bytes) => {
+            progress.doneBytes += bytes;
+            options.onProgress?.({ index, path: file.path, fileBytes: bytes, fileSize: file.size, ...progress });
+          }));
+        } finally {
+          await source.close();
+        }
       }
       await connection.sendJson(RecordType.DONE, {});
     } catch (error) {
@@ -125,9 +131,9 @@ async function runSending<T>(connection: SecureConnection, steps: () => Promise<
  * Section 6: where the receiver kept a prefix, hash ours; if they match, continue after it
  * (the returned hash goes on over the rest), otherwise start from 0.
  */
-async function resumeOffset(file: LocalFile, point: ResumePoint | undefined): Promise<HashedPrefix | undefined> {
+async function resumeOffset(source: FileHandle, file: LocalFile, point: ResumePoint | undefined): Promise<HashedPrefix | undefined> {
   if (!point || point.offset > file.size) return undefined;
-  const prefix = await hashFile(file.sourcePath, point.offset);
+  const prefix = await hashOpenFile(source, point.offset);
   return prefix.bytes === point.offset && prefix.hash.copy().digest('hex') === point.sha256 ? prefix : undefined;
 }
 
@@ -135,6 +141,7 @@ async function sendFile(
   { connection, buffers, signal }: Streaming,
   index: number,
   file: LocalFile,
+  source: FileHandle,
   prefix: HashedPrefix | undefined,
   onBytes: (n: number) => void,
 ): Promise<SentFile> {
@@ -144,13 +151,13 @@ async function sendFile(
   if (file.size > offset) {
     // Reading stops at the offered size even if the file grows meanwhile; a shrink is caught below.
     // One chunk read ahead; the sealer is a chunk's last user, so it gives the buffer back.
-    const source = Readable.from(readChunks(file.sourcePath, offset, file.size, buffers), { objectMode: true, highWaterMark: 1 });
-    await pipeline(source, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.socketSink(), { signal });
+    const chunks = Readable.from(readChunks(source, offset, file.size, buffers), { objectMode: true, highWaterMark: 1 });
+    await pipeline(chunks, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.socketSink(), { signal });
   }
   // Cut short (fewer bytes read than offered), or rewritten in place, which keeps the size but
   // not the mtime: its FILE_END would have the receiver verify, and land, a copy torn between two
   // versions. (A synchronous stat, as calls on metadata are: see safe-fs.ts.)
-  const now = statSync(file.sourcePath);
+  const now = fstatSync(source.fd);
   if (tap.bytes !== file.size || now.size !== file.size || Math.trunc(now.mtimeMs) !== file.mtime) {
     throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes read); send it again`);
   }

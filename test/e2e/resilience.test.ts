@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
@@ -236,6 +236,34 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     expect(sender.stderr).toMatch(/^sealdrop: E_INTERNAL: .*big\.bin changed while it was being sent.*; send it again$/m);
     await receiver.process.waitForLine('stderr', BROKE_OFF);
     expect(listTree(sd.ws.out).filter((name) => !name.startsWith('.sealdrop-'))).toEqual([]);
+    relay.close();
+  });
+
+  // Whoever can write in a directory being sent could swap a file, between the offer and its
+  // turn, for a link to a file of the sender's that was never offered.
+  e2e('a file replaced by a link after the offer: the sender stops at it, and no byte of the link\'s target is sent', async ({ sd, expect }) => {
+    const tree = path.join(sd.ws.src, 'tree');
+    mkdirSync(tree);
+    bigSource(sd, 'tree/a.bin');
+    const later = path.join(tree, 'b.txt');
+    writeFileSync(later, 'offered\n');
+    const secret = path.join(sd.ws.src, 'secret.txt');
+    writeFileSync(secret, 'never offered, never sent\n');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const relay = await pausingRelay(sd, receiver.port, BIG / 4);
+    const sender = sd.startSender({ to: relay.address, code: receiver.code, paths: [tree] });
+    await relay.reached();
+
+    rmSync(later);
+    symlinkSync(secret, later);
+    relay.resume();
+
+    expect(await sender.waitForExit(), sender.describe()).toBe(1);
+    expect(sender.stderr).toMatch(/^sealdrop: E_INTERNAL: .*b\.txt is no longer the file that was offered .*; send it again$/m);
+    await receiver.process.waitForLine('stderr', BROKE_OFF);
+    const received = listTree(sd.ws.out).filter((name) => !name.endsWith('/'));
+    expect(received.length).toBeGreaterThan(0); // a.bin's part file, at least
+    for (const name of received) expect(readFileSync(path.join(sd.ws.out, name)).includes('never offered'), name).toBe(false);
     relay.close();
   });
 

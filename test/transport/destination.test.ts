@@ -130,6 +130,16 @@ describe('Destination: landing files', () => {
     outside.removeCallback();
   });
 
+  it('never waits on a FIFO planted where the resume record goes: no resume, and no new part file', async () => {
+    const partPath = path.join(root, partFileName('a.txt'));
+    spawnSync('mkfifo', [`${partPath}.json`]);
+    const destination = await Destination.open(root, false);
+    await expect(destination.createPart(entry('a.txt', 6))).rejects.toMatchObject({ code: 'ENXIO' });
+    expect(existsSync(partPath)).toBe(false);
+    writeFileSync(partPath, 'abc');
+    expect(await destination.findResumable(entry('a.txt', 6))).toBeNull();
+  });
+
   it('keeps a part file for the same entry and resumes it from its length', async () => {
     const destination = await Destination.open(root, false);
     const first = await destination.createPart(entry('a.txt', 6));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,10 +12,23 @@ import { BufferPool, readChunks } from '../../src/transport/file-chunks.js';
 import { DataSealer } from '../../src/transport/record-streams.js';
 
 let dir: tmp.DirResult;
+const handles: FileHandle[] = [];
 beforeEach(() => {
   dir = tmp.dirSync({ unsafeCleanup: true });
 });
-afterEach(() => dir.removeCallback());
+afterEach(async () => {
+  await Promise.all(handles.splice(0).map((handle) => handle.close()));
+  dir.removeCallback();
+});
+
+/** `data` written to a file in the test directory, opened for reading. */
+async function fileWith(data: Buffer): Promise<FileHandle> {
+  const file = path.join(dir.name, 'data.bin');
+  writeFileSync(file, data);
+  const handle = await open(file, 'r');
+  handles.push(handle);
+  return handle;
+}
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer[]> {
   const copies = [];
@@ -44,25 +58,20 @@ describe('BufferPool', () => {
 });
 
 describe('readChunks', () => {
-  const file = () => path.join(dir.name, 'data.bin');
-
   it('reads the range in chunks of at most the buffer size', async () => {
     const data = randomBytes(100);
-    writeFileSync(file(), data);
-    const chunks = await collect(readChunks(file(), 10, 95, new BufferPool(32, 2)));
+    const chunks = await collect(readChunks(await fileWith(data), 10, 95, new BufferPool(32, 2)));
     expect(chunks.map((c) => c.length)).toEqual([32, 32, 21]);
     expect(Buffer.concat(chunks)).toEqual(data.subarray(10, 95));
   });
 
   it('reads to the end of the file when the end is Infinity', async () => {
     const data = randomBytes(70);
-    writeFileSync(file(), data);
-    expect(Buffer.concat(await collect(readChunks(file(), 5, Infinity, new BufferPool(32, 2))))).toEqual(data.subarray(5));
+    expect(Buffer.concat(await collect(readChunks(await fileWith(data), 5, Infinity, new BufferPool(32, 2))))).toEqual(data.subarray(5));
   });
 
   it('stops where a file that shrank ends', async () => {
-    writeFileSync(file(), randomBytes(40));
-    const chunks = await collect(readChunks(file(), 0, 100, new BufferPool(32, 2)));
+    const chunks = await collect(readChunks(await fileWith(randomBytes(40)), 0, 100, new BufferPool(32, 2)));
     expect(chunks.map((c) => c.length)).toEqual([32, 8]);
   });
 });
@@ -70,12 +79,12 @@ describe('readChunks', () => {
 describe('DataSealer with a pool', () => {
   it('releases each chunk only after sealing it, so reusing the buffer changes nothing sent', async () => {
     const data = randomBytes(5000);
-    writeFileSync(path.join(dir.name, 'in.bin'), data);
+    const source = await fileWith(data);
     const pool = new BufferPool(1024, 2);
     const key = Buffer.alloc(32, 3);
     const sent: Buffer[] = [];
     await pipeline(
-      Readable.from(readChunks(path.join(dir.name, 'in.bin'), 0, data.length, pool), { objectMode: true, highWaterMark: 1 }),
+      Readable.from(readChunks(source, 0, data.length, pool), { objectMode: true, highWaterMark: 1 }),
       new DataSealer(new RecordSealer(key), (chunk) => {
         pool.release(chunk);
         pool.acquire().fill(0xee); // scribble over the buffer as the next read would

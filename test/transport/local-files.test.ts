@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import tmp from 'tmp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectLocalFiles, openLocalFile, type LocalFile } from '../../src/transport/local-files.js';
+
+let dir: tmp.DirResult;
+beforeEach(() => {
+  dir = tmp.dirSync({ unsafeCleanup: true });
+});
+afterEach(() => dir.removeCallback());
+
+/** The one file `name` as `sealdrop send` offers it, written with `content` first. */
+async function offered(name: string, content: string): Promise<LocalFile> {
+  writeFileSync(path.join(dir.name, name), content);
+  const { files } = await collectLocalFiles([path.join(dir.name, name)], () => undefined);
+  return files[0]!;
+}
+
+describe('openLocalFile', () => {
+  it('opens the file that was offered, also after it was rewritten in place (checked after sending)', async () => {
+    const file = await offered('a.txt', 'abc');
+    expect(file).toMatchObject({ path: 'a.txt', size: 3, inode: statSync(file.sourcePath).ino });
+    writeFileSync(file.sourcePath, 'xyz!');
+    const handle = await openLocalFile(file);
+    expect((await handle.readFile()).toString()).toBe('xyz!');
+    await handle.close();
+  });
+
+  const swaps: Array<[string, (file: string) => void]> = [
+    ['removed', (file) => rmSync(file)],
+    ['replaced by another file', (file) => (writeFileSync(`${file}.new`, 'abc'), renameSync(`${file}.new`, file))],
+    ['replaced by a link to another file', (file) => (rmSync(file), symlinkSync(path.join(dir.name, 'secret'), file))],
+    ['replaced by a FIFO (without waiting for a writer)', (file) => (rmSync(file), execFileSync('mkfifo', [file]))],
+  ];
+  it.each(swaps)('refuses a file %s since the offer: E_INTERNAL', async (_, swap) => {
+    writeFileSync(path.join(dir.name, 'secret'), 'abc');
+    const file = await offered('a.txt', 'abc');
+    swap(file.sourcePath);
+    await expect(openLocalFile(file)).rejects.toMatchObject({
+      code: 'E_INTERNAL',
+      message: `${file.sourcePath} is no longer the file that was offered (removed, replaced or made a link); send it again`,
+    });
+  });
+});
