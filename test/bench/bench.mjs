@@ -255,6 +255,8 @@ async function runBench({ bytes, runs, files }, workDir) {
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
     directory: path.dirname(workDir),
     usageMethod: usageMethod === 'gnu-time' ? "/usr/bin/time -f '%M %U %S'" : '/proc/PID/status and stat, polled every 50 ms',
+    // Node parses the extra certificates at start-up, even in a process that never opens TLS.
+    nodeExtraCaCerts: Boolean(process.env.NODE_EXTRA_CA_CERTS),
     // Other work on the machine or its host skews every number here; this shows how much there was.
     benchSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     disturbance: meter(),

@@ -61,6 +61,9 @@ export function renderReport(results) {
     `sealdrop bench (${env.commit}): ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
     `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.directory}; child CPU and RSS by ${env.usageMethod}`,
     `during the bench's ${env.benchSeconds.toFixed(1)} s, other processes used ${fixed(env.disturbance.otherCpuSeconds, 1)} CPU s and the hypervisor stole ${fixed(env.disturbance.stealSeconds, 1)} CPU s`,
+    ...(env.nodeExtraCaCerts
+      ? ["NODE_EXTRA_CA_CERTS is set: every Node process here reads that bundle before it starts (about 100 ms on the development VM), so start-up times include it; the rows beyond start-up do not"]
+      : []),
   ].join('\n');
 
   const speeds = table([

@@ -79,6 +79,11 @@ describe('renderReport', () => {
     expect(renderReport(results)).toMatch(/^sealdrop: a directory of 1000 files of 4 KiB +2\.500 +400 +2\.10 +2\.500$/m);
   });
 
+  it('says when every start-up time includes reading NODE_EXTRA_CA_CERTS', () => {
+    expect(renderReport(results)).not.toMatch(/NODE_EXTRA_CA_CERTS/);
+    expect(renderReport({ ...results, environment: { ...results.environment, nodeExtraCaCerts: true } })).toMatch(/^NODE_EXTRA_CA_CERTS is set: .*start-up times include it/m);
+  });
+
   it('says why the bound is missing when the CPU time could not be read', () => {
     expect(renderReport({ ...results, ratioBound: null })).toMatch(/^upper bound on this machine +n\/a +needs the children's CPU time$/m);
   });
