@@ -92,7 +92,7 @@ export async function sendFiles(connection: SecureConnection, selection: LocalSe
       for (const [index, file] of selection.files.entries()) {
         const source = await openLocalFile(file);
         try {
-          const start = await resumeOffset(source, file, resumePoints.get(index));
+          const start = await resumeOffset(file, source, resumePoints.get(index));
           progress.doneBytes += start?.bytes ?? 0;
           sent.push(await sendFile(streaming, index, file, source, start, (bytes) => {
             progress.doneBytes += bytes;
@@ -131,7 +131,7 @@ async function runSending<T>(connection: SecureConnection, steps: () => Promise<
  * Section 6: where the receiver kept a prefix, hash ours; if they match, continue after it
  * (the returned hash goes on over the rest), otherwise start from 0.
  */
-async function resumeOffset(source: FileHandle, file: LocalFile, point: ResumePoint | undefined): Promise<HashedPrefix | undefined> {
+async function resumeOffset(file: LocalFile, source: FileHandle, point: ResumePoint | undefined): Promise<HashedPrefix | undefined> {
   if (!point || point.offset > file.size) return undefined;
   const prefix = await hashOpenFile(source, point.offset);
   return prefix.bytes === point.offset && prefix.hash.copy().digest('hex') === point.sha256 ? prefix : undefined;
