@@ -130,5 +130,28 @@ export function renderReport(results) {
     ],
   ]);
 
-  return [header, speeds, ratios, `${processes}\n(${processesNote})`, latency, many].join('\n\n');
+  return [header, speeds, ratios, `${processes}\n(${processesNote})`, latency, many, targetTable(results)].join('\n\n');
+}
+
+/** The speed issue's targets, as this run measured them (the flatness of RSS across sizes takes several runs). */
+const TARGETS = { throughputRatio: 0.7, handshakeCpuMs: 30, handshakeWallMs: 60, peakRssMiB: 120, smallFileMs: 150 };
+
+function targetTable({ sealdropToRawThroughputRatio: ratio, ratioBound: bound, sealdrop, small, handshake }) {
+  const ms = (value) => `${fixed(value, 1)} ms`;
+  const verdict = (met) => (met === null ? 'n/a' : met ? 'yes' : 'no');
+  const slowerSmallFileMs = (key) => Math.max(small.emptyFile[key], small.oneByteFile[key]) * 1000;
+  const { send, receive } = sealdrop.peakRssBytes;
+  const peakBytes = send === null || receive === null ? null : Math.max(send, receive);
+  const handshakeCpuMs = Math.max(handshake.initiatorMs, handshake.responderMs);
+  const beyondCliMs = slowerSmallFileMs('beyondStartupSeconds');
+  const beyondNodeMs = slowerSmallFileMs('beyondBareNodeSeconds');
+  return table([
+    ['target (the speed issue)', 'goal', 'this run', 'met'],
+    ['sealdrop / raw, throughput', `>= ${TARGETS.throughputRatio}`, `${fixed(ratio, 2)} (bound ${fixed(bound?.bestThroughputRatio, 2)})`, verdict(ratio >= TARGETS.throughputRatio)],
+    ['handshake CPU, the busier side', `<= ${TARGETS.handshakeCpuMs} ms`, ms(handshakeCpuMs), verdict(handshakeCpuMs <= TARGETS.handshakeCpuMs)],
+    ['handshake wall', `<= ${TARGETS.handshakeWallMs} ms`, ms(handshake.wallMs), verdict(handshake.wallMs <= TARGETS.handshakeWallMs)],
+    ['peak RSS, the bigger process', `<= ${TARGETS.peakRssMiB} MiB`, `${mib(peakBytes)} MiB`, verdict(peakBytes === null ? null : peakBytes / MIB <= TARGETS.peakRssMiB)],
+    ['empty and 1-byte file, beyond CLI start-up', `<= ${TARGETS.smallFileMs} ms`, ms(beyondCliMs), verdict(beyondCliMs <= TARGETS.smallFileMs)],
+    ['empty and 1-byte file, beyond bare Node start-up', `<= ${TARGETS.smallFileMs} ms`, ms(beyondNodeMs), verdict(beyondNodeMs <= TARGETS.smallFileMs)],
+  ]);
 }

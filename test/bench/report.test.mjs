@@ -79,6 +79,20 @@ describe('renderReport', () => {
     expect(renderReport(results)).toMatch(/^sealdrop: a directory of 1000 files of 4 KiB +2\.500 +400 +2\.10 +2\.500$/m);
   });
 
+  it('holds the run against the speed issue\'s targets, the slower of the two small files counting', () => {
+    const report = renderReport({
+      ...results,
+      small: { ...results.small, emptyFile: { ...small, beyondStartupSeconds: 0.12 }, oneByteFile: { ...small, beyondStartupSeconds: 0.16 } },
+    });
+    expect(report).toMatch(/^sealdrop \/ raw, throughput +>= 0\.7 +0\.40 \(bound 0\.50\) +no$/m);
+    expect(report).toMatch(/^handshake CPU, the busier side +<= 30 ms +8\.8 ms +yes$/m);
+    expect(report).toMatch(/^handshake wall +<= 60 ms +28\.9 ms +yes$/m);
+    expect(report).toMatch(/^peak RSS, the bigger process +<= 120 MiB +100\.0 MiB +yes$/m);
+    expect(report).toMatch(/^empty and 1-byte file, beyond CLI start-up +<= 150 ms +160\.0 ms +no$/m);
+    expect(report).toMatch(/^empty and 1-byte file, beyond bare Node start-up +<= 150 ms +250\.0 ms +no$/m);
+    expect(renderReport({ ...results, sealdrop: { ...results.sealdrop, peakRssBytes: { send: null, receive: 1 } } })).toMatch(/^peak RSS, the bigger process +<= 120 MiB +n\/a MiB +n\/a$/m);
+  });
+
   it('says when every start-up time includes reading NODE_EXTRA_CA_CERTS', () => {
     expect(renderReport(results)).not.toMatch(/NODE_EXTRA_CA_CERTS/);
     expect(renderReport({ ...results, environment: { ...results.environment, nodeExtraCaCerts: true } })).toMatch(/^NODE_EXTRA_CA_CERTS is set: .*start-up times include it/m);
