@@ -17,7 +17,7 @@
  * same path into one directory at once would therefore share one. Each transfer first claims its
  * entries (entry-lock.ts), and `commit` checks that the part file is still the one it created.
  */
-import { fstatSync, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, utimesSync, type Stats } from 'node:fs';
+import { fstatSync, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
 import { open, realpath, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
@@ -27,7 +27,7 @@ import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashOpenFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, chmodWhereSupported, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, openRegularFile, readFileOrNull, writeFileNoFollow } from './safe-fs.js';
+import { APPEND_EXISTING, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -243,15 +243,9 @@ export class Destination {
    * transfer wrote (E_INTERNAL, nothing lands).
    */
   async commit(part: PartFile): Promise<void> {
-    const current = lstatOrNull(part.partPath);
-    if (current?.dev !== part.device || current.ino !== part.inode) {
+    if (!setModeAndMtimeIfSame(part.partPath, part, part.entry.mode & 0o777, part.entry.mtime)) {
       throw new SealdropError('E_INTERNAL', `${this.#shown(part.partPath)} was replaced or removed during the transfer; the file was not kept`);
     }
-    // utimes takes float seconds; aim half a millisecond in, so the float's rounding error cannot
-    // pull the stored time below the sender's millisecond (1700000000.123 would read back as .122).
-    const mtimeSeconds = (part.entry.mtime + 0.5) / 1000;
-    chmodWhereSupported(part.partPath, part.entry.mode & 0o777);
-    utimesSync(part.partPath, mtimeSeconds, mtimeSeconds);
     if (this.overwrite) {
       renameSync(part.partPath, part.finalPath);
     } else if (!moveUnlessTaken(part.partPath, part.finalPath)) {

@@ -12,7 +12,7 @@
  * per file, and for a directory of small files they were most of its time. Calls that can wait
  * on the disk (reading and writing file data, fsync, statfs) stay asynchronous.
  */
-import { chmodSync, closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /**
@@ -57,12 +57,12 @@ export function moveUnlessTaken(from: string, to: string): boolean {
 }
 
 /**
- * chmod() of a file of the receiver's own, where the file system can hold the mode; where it
- * cannot, the file keeps the mode the file system gives every file.
+ * fchmod() of a file of the receiver's own, open as `fd`, where the file system can hold the mode;
+ * where it cannot, the file keeps the mode the file system gives every file.
  */
-export function chmodWhereSupported(file: string, mode: number): void {
+function chmodWhereSupported(fd: number, mode: number): void {
   try {
-    chmodSync(file, mode);
+    fchmodSync(fd, mode);
   } catch (error) {
     if (!NOT_SUPPORTED_HERE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
   }
@@ -84,6 +84,34 @@ export async function openRegularFile(file: string): Promise<{ handle: FileHandl
   if (stats.isFile()) return { handle, stats };
   await handle.close();
   return null;
+}
+
+/**
+ * Gives `file` the mode (where the file system can hold it) and the mtime, if it is still the
+ * regular file that `identity` names (what fstat said when it was created); false if not. Checked
+ * and changed through a descriptor, never by name: between a check by name and a chmod or utimes
+ * by name, whoever can write in the directory could swap the name for a link, and both follow
+ * links (the sender's mode would land on a file of ours elsewhere, a private key say).
+ */
+export function setModeAndMtimeIfSame(file: string, identity: { device: number; inode: number }, mode: number, mtimeMs: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, READ_EXISTING);
+  } catch {
+    return false;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.dev !== identity.device || stats.ino !== identity.inode) return false;
+    chmodWhereSupported(fd, mode);
+    // utimes takes float seconds; aim half a millisecond in, so the float's rounding error cannot
+    // pull the stored time below the millisecond (1700000000.123 would read back as .122).
+    const mtimeSeconds = (mtimeMs + 0.5) / 1000;
+    futimesSync(fd, mtimeSeconds, mtimeSeconds);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes `text` to `file`, created (0600) or emptied first; never through a link. */
