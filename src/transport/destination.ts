@@ -27,7 +27,7 @@ import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashOpenFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from './safe-fs.js';
+import { APPEND_EXISTING, assertOpenedAt, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -184,7 +184,7 @@ export class Destination {
       this.#ensureDirectory(current, entry.path);
     }
     if (offset > 0) {
-      const handle = await open(partPath, APPEND_EXISTING);
+      const handle = await checkedOpenedAt(await open(partPath, APPEND_EXISTING), partPath, false);
       const stats = fstatSync(handle.fd);
       if (stats.size !== offset) {
         await handle.close();
@@ -199,6 +199,7 @@ export class Destination {
       handle = await openExclusive(partPath);
       if (handle === null) throw new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`);
     }
+    await checkedOpenedAt(handle, partPath, true);
     // A record without its part file (deleted by hand) is stale too; this transfer holds the path.
     try {
       writeFileNoFollow(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }));
@@ -300,6 +301,17 @@ function attempt(cleanUp: () => void): void {
 }
 
 /** Creates a file that must not exist yet; null if something has its name. */
+/** `handle`, if it was opened at `file` itself (see assertOpenedAt); else closed, and E_BAD_PATH. */
+async function checkedOpenedAt(handle: FileHandle, file: string, createdHere: boolean): Promise<FileHandle> {
+  try {
+    assertOpenedAt(handle.fd, file, createdHere);
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
 async function openExclusive(file: string): Promise<FileHandle | null> {
   return open(file, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EEXIST') return null;

@@ -4,19 +4,28 @@
  * followed (a link could point anywhere on this machine); they are skipped with a warning. Each
  * file is opened later as the very file that was offered, or not at all.
  */
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import type { FileEntry } from '../protocol/messages.js';
-import { openRegularFile } from './safe-fs.js';
+import { openRegularFile, whereOpened } from './safe-fs.js';
 
 export interface LocalFile extends FileEntry {
-  /** Where to read it on this machine. */
+  /** Where to read it on this machine, as the person named it. */
   readonly sourcePath: string;
+  /** The same without links: the named path's directory resolved, then the walk's own names. */
+  readonly realPath: string;
   /** Which file that was when it was offered (lstat's st_dev and st_ino). */
   readonly device: number;
   readonly inode: number;
+}
+
+/** One place the walk visits: its path as named, without links, and as offered. */
+interface Place {
+  readonly sourcePath: string;
+  readonly realPath: string;
+  readonly relativePath: string;
 }
 
 export interface LocalSelection {
@@ -36,9 +45,11 @@ export async function collectLocalFiles(inputs: readonly string[], warn: (messag
       const { code, message } = error as NodeJS.ErrnoException;
       throw new SealdropError('E_USAGE', `cannot read ${input}: ${code === 'ENOENT' ? 'no such file or directory' : message}`);
     }
-    // The entry is named by its last component: `send ../photos` offers "photos/…".
-    const base = path.basename(path.resolve(input));
-    collect(input, base, stats, files, warn);
+    // The entry is named by its last component: `send ../photos` offers "photos/…". Links above
+    // it are the person's choice and resolved; the input itself, if a link, is skipped.
+    const absolute = path.resolve(input);
+    const base = path.basename(absolute);
+    collect({ sourcePath: input, realPath: path.join(realpathSync(path.dirname(absolute)), base), relativePath: base }, stats, files, warn);
   }
   if (files.length === 0) throw new SealdropError('E_USAGE', 'nothing to send: no regular files among the given paths (empty directories are not sent)');
   const name = inputs.length === 1 ? path.basename(path.resolve(inputs[0]!)) : `${inputs.length} items`;
@@ -46,12 +57,14 @@ export async function collectLocalFiles(inputs: readonly string[], warn: (messag
 }
 
 /** Synchronous, as calls on names and metadata are (see safe-fs.ts): one lstat per file. */
-function collect(sourcePath: string, relativePath: string, stats: Stats, into: LocalFile[], warn: (message: string) => void): void {
+function collect(place: Place, stats: Stats, into: LocalFile[], warn: (message: string) => void): void {
+  const { sourcePath, realPath, relativePath } = place;
   if (stats.isSymbolicLink()) {
     warn(`skipping symbolic link ${sourcePath}`);
   } else if (stats.isFile()) {
     into.push({
       sourcePath,
+      realPath,
       path: relativePath,
       size: Number(stats.size),
       mode: Number(stats.mode) & 0o777,
@@ -62,8 +75,8 @@ function collect(sourcePath: string, relativePath: string, stats: Stats, into: L
   } else if (stats.isDirectory()) {
     const names = readdirSync(sourcePath).sort();
     for (const name of names) {
-      const child = path.join(sourcePath, name);
-      collect(child, `${relativePath}/${name}`, lstatSync(child), into, warn);
+      const child = { sourcePath: path.join(sourcePath, name), realPath: path.join(realPath, name), relativePath: `${relativePath}/${name}` };
+      collect(child, lstatSync(child.sourcePath), into, warn);
     }
   } else {
     warn(`skipping ${sourcePath}: not a regular file or directory`);
@@ -74,11 +87,16 @@ function collect(sourcePath: string, relativePath: string, stats: Stats, into: L
  * Opens `file` to send it, if its path still leads to the file that was offered. Between the
  * offer and the read, whoever can write in a directory being sent could put a link to any file
  * of ours (a key, say) or a FIFO in its place; opening that would send the other file's bytes,
- * which the receiver keeps in its part file, or wait forever.
+ * which the receiver keeps in its part file, or wait forever. A directory on the way swapped for
+ * a link, during the walk or since, shows where the file was really opened (see whereOpened).
  */
 export async function openLocalFile(file: LocalFile): Promise<FileHandle> {
   const opened = await openRegularFile(file.sourcePath);
-  if (opened !== null && opened.stats.dev === file.device && opened.stats.ino === file.inode) return opened.handle;
-  await opened?.handle.close();
+  if (opened !== null) {
+    const openedAt = whereOpened(opened.handle.fd);
+    const sameFile = opened.stats.dev === file.device && opened.stats.ino === file.inode;
+    if (sameFile && (openedAt === null || openedAt === file.realPath)) return opened.handle;
+    await opened.handle.close();
+  }
   throw new SealdropError('E_INTERNAL', `${file.sourcePath} is no longer the file that was offered (removed, replaced or made a link); send it again`);
 }

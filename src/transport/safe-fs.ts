@@ -12,8 +12,9 @@
  * per file, and for a directory of small files they were most of its time. Calls that can wait
  * on the disk (reading and writing file data, fsync, statfs) stay asynchronous.
  */
-import { closeSync, constants, fchmodSync, fstatSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, futimesSync, linkSync, readlinkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { SealdropError } from '../errors.js';
 
 /**
  * Opening a FIFO waits for its other end, forever if none comes. With O_NONBLOCK, opening one
@@ -114,10 +115,43 @@ export function setModeAndMtimeIfSame(file: string, identity: { device: number; 
   }
 }
 
-/** Writes `text` to `file`, created (0600) or emptied first; never through a link. */
+/**
+ * Where the file open as `fd` really is, or null where the system cannot tell. Node has no
+ * openat(), so files are opened by name, and a directory on the way could have been swapped for
+ * a link between its check and the open: the file would then be opened, or created, wherever the
+ * link points. Linux tells (/proc/self/fd); elsewhere this is null.
+ */
+export function whereOpened(fd: number): string | null {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Throws E_BAD_PATH unless the file open as `fd` is the one named `file` (see whereOpened), first
+ * removing it if the caller created it. Where the system cannot tell, this checks nothing.
+ */
+export function assertOpenedAt(fd: number, file: string, createdHere: boolean): void {
+  const actual = whereOpened(fd);
+  if (actual === null || actual === file) return;
+  if (createdHere) {
+    try {
+      unlinkSync(actual);
+    } catch {
+      // Gone already, or its directory swapped again: nothing of ours to remove there now.
+    }
+  }
+  // No path in the message: it also reaches the peer, which has no business learning this machine's layout.
+  throw new SealdropError('E_BAD_PATH', 'a directory on the way to a file being received was swapped for a symbolic link; sealdrop never follows links');
+}
+
+/** Writes `text` to `file`, created (0600) or emptied first; never through a link (see assertOpenedAt). */
 export function writeFileNoFollow(file: string, text: string): void {
   const fd = openSync(file, CREATE_OR_TRUNCATE, 0o600);
   try {
+    assertOpenedAt(fd, file, true);
     writeSync(fd, text);
   } finally {
     closeSync(fd);

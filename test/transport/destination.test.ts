@@ -5,6 +5,7 @@ import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Destination, partFileName } from '../../src/transport/destination.js';
 import { lockFileName } from '../../src/transport/entry-lock.js';
+import { startLinkSwapper } from '../support/link-swapper.js';
 
 let dir: tmp.DirResult;
 let root: string;
@@ -167,6 +168,32 @@ describe('Destination: landing files', () => {
     expect(readdirSync(outside.name)).toEqual([]);
     outside.removeCallback();
   });
+
+  // Node has no openat(): the part file is opened by name, after its directory was checked. This
+  // swapper puts a link to a directory outside where `d` was, for an instant at a time; with
+  // nothing but the checks, about one file in twenty landed outside.
+  it('never creates a part file or its record through a directory swapped for a link', async () => {
+    const outside = tmp.dirSync({ unsafeCleanup: true });
+    mkdirSync(path.join(root, 'd'));
+    const destination = await Destination.open(root, false);
+    const swapper = await startLinkSwapper(path.join(root, 'd'), outside.name);
+    let created = 0;
+    try {
+      // Most attempts meet the link or no directory at all; go on until some have got through.
+      for (let i = 0; created < 20 && i < 20_000; i++) {
+        const part = await destination.createPart(entry(`d/f${i}`)).catch(() => null);
+        if (part !== null) {
+          created++;
+          await part.handle.close();
+        }
+        expect(readdirSync(outside.name)).toEqual([]);
+      }
+    } finally {
+      await swapper.stop();
+    }
+    expect(created).toBeGreaterThan(0);
+    outside.removeCallback();
+  }, 60_000);
 
   it('starts afresh over a stale part file, or a resume record whose part file is gone', async () => {
     const destination = await Destination.open(root, false);

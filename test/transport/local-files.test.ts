@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,5 +42,19 @@ describe('openLocalFile', () => {
       code: 'E_INTERNAL',
       message: `${file.sourcePath} is no longer the file that was offered (removed, replaced or made a link); send it again`,
     });
+  });
+
+  // Only Linux says where an open file is (/proc/self/fd); elsewhere device and inode match here.
+  it.runIf(process.platform === 'linux')('refuses the same file reached through a directory swapped for a link', async () => {
+    const tree = path.join(dir.name, 'tree');
+    mkdirSync(path.join(tree, 'sub'), { recursive: true });
+    writeFileSync(path.join(tree, 'sub', 'a.txt'), 'abc');
+    const { files } = await collectLocalFiles([tree], () => undefined);
+    expect(files[0]).toMatchObject({ path: 'tree/sub/a.txt', realPath: path.join(realpathSync(dir.name), 'tree', 'sub', 'a.txt') });
+
+    mkdirSync(path.join(dir.name, 'elsewhere'));
+    renameSync(path.join(tree, 'sub'), path.join(dir.name, 'elsewhere', 'sub'));
+    symlinkSync(path.join(dir.name, 'elsewhere', 'sub'), path.join(tree, 'sub'));
+    await expect(openLocalFile(files[0]!)).rejects.toMatchObject({ code: 'E_INTERNAL' });
   });
 });

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from '../../src/transport/safe-fs.js';
+import { assertOpenedAt, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from '../../src/transport/safe-fs.js';
+import { startLinkSwapper } from '../support/link-swapper.js';
 
 let dir: tmp.DirResult;
 beforeEach(() => {
@@ -82,18 +81,7 @@ describe('setModeAndMtimeIfSame', () => {
     writeFileSync(file, 'ours');
     writeFileSync(other, 'secret', { mode: 0o600 });
     const { dev, ino } = statSync(file);
-    const stop = new Int32Array(new SharedArrayBuffer(4));
-    const swapper = new Worker(
-      `const { workerData: { file, other, stop } } = require('node:worker_threads');
-       const fs = require('node:fs');
-       while (Atomics.load(stop, 0) === 0) {
-         fs.renameSync(file, file + '.held');
-         fs.symlinkSync(other, file);
-         fs.renameSync(file + '.held', file);
-       }`,
-      { eval: true, workerData: { file, other, stop } },
-    );
-    await once(swapper, 'online');
+    const swapper = await startLinkSwapper(file, other);
     let applied = 0;
     try {
       for (let i = 0; i < 20_000; i++) {
@@ -101,11 +89,33 @@ describe('setModeAndMtimeIfSame', () => {
         expect(statSync(other).mode & 0o777).toBe(0o600);
       }
     } finally {
-      Atomics.store(stop, 0, 1);
-      await swapper.terminate();
+      await swapper.stop();
     }
     expect(applied).toBeGreaterThan(0);
     expect(statSync(other).mtimeMs).not.toBeCloseTo(1_700_000_000_000.5, 0);
+  }, 60_000);
+});
+
+describe('assertOpenedAt', () => {
+  it('passes a file opened where its name says, and refuses one reached through a linked directory, removing it if created', () => {
+    const real = path.join(dir.name, 'real');
+    mkdirSync(real);
+    symlinkSync(real, path.join(dir.name, 'linked'));
+    const direct = path.join(real, 'a');
+    const fd = openSync(direct, 'w');
+    expect(() => assertOpenedAt(fd, direct, true)).not.toThrow();
+    closeSync(fd);
+
+    const throughLink = path.join(dir.name, 'linked', 'b');
+    const linkedFd = openSync(throughLink, 'w');
+    expect(() => assertOpenedAt(linkedFd, throughLink, true)).toThrow(expect.objectContaining({ code: 'E_BAD_PATH' }));
+    closeSync(linkedFd);
+    expect(readdirSync(real)).toEqual(['a']);
+
+    const keptFd = openSync(path.join(dir.name, 'linked', 'a'), 'r');
+    expect(() => assertOpenedAt(keptFd, path.join(dir.name, 'linked', 'a'), false)).toThrow(expect.objectContaining({ code: 'E_BAD_PATH' }));
+    closeSync(keptFd);
+    expect(readdirSync(real)).toEqual(['a']); // not created here: left alone
   });
 });
 

@@ -1,0 +1,48 @@
+/**
+ * A local attacker for race tests: a thread that, until stopped, keeps moving `target` (a file or
+ * a directory) aside, putting a symbolic link to `linkTo` in its place for an instant, and moving
+ * it back. Code that checks a name and then uses it loses this race now and then.
+ */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+
+const SWAPPER_SOURCE = `
+const { workerData: { target, linkTo, stop } } = require('node:worker_threads');
+const fs = require('node:fs');
+const held = target + '.held';
+while (Atomics.load(stop, 0) === 0) {
+  try {
+    fs.renameSync(target, held);
+  } catch {
+    continue; // not there this instant
+  }
+  try {
+    fs.symlinkSync(linkTo, target);
+    fs.unlinkSync(target);
+  } catch {
+    // The code under test put something there meanwhile.
+  }
+  try {
+    fs.renameSync(held, target);
+  } catch {
+    fs.rmSync(target, { recursive: true, force: true }); // what it put there, in the held one's way
+    fs.renameSync(held, target);
+  }
+}`;
+
+export interface LinkSwapper {
+  /** Stops swapping; `target` is back in its place afterwards. */
+  stop(): Promise<void>;
+}
+
+export async function startLinkSwapper(target: string, linkTo: string): Promise<LinkSwapper> {
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(SWAPPER_SOURCE, { eval: true, workerData: { target, linkTo, stop } });
+  await once(worker, 'online');
+  return {
+    async stop() {
+      Atomics.store(stop, 0, 1);
+      await once(worker, 'exit');
+    },
+  };
+}
