@@ -17,7 +17,7 @@
  * same path into one directory at once would therefore share one. Each transfer first claims its
  * entries (entry-lock.ts), and `commit` checks that the part file is still the one it created.
  */
-import { fstatSync, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
+import { constants, fstatSync, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
 import { open, realpath, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
@@ -281,7 +281,6 @@ export class Destination {
   }
 }
 
-/** fsync on a directory makes the new name itself durable (POSIX: rename/link are directory writes). */
 /** A part file's record as written by createPart; null if missing or unreadable (then not ours to resume). */
 function parseRecord(text: string | null): unknown {
   try {
@@ -300,7 +299,6 @@ function attempt(cleanUp: () => void): void {
   }
 }
 
-/** Creates a file that must not exist yet; null if something has its name. */
 /** `handle`, if it was opened at `file` itself (see assertOpenedAt); else closed, and E_BAD_PATH. */
 async function checkedOpenedAt(handle: FileHandle, file: string, createdHere: boolean): Promise<FileHandle> {
   try {
@@ -312,6 +310,7 @@ async function checkedOpenedAt(handle: FileHandle, file: string, createdHere: bo
   }
 }
 
+/** Creates a file that must not exist yet; null if something has its name. */
 async function openExclusive(file: string): Promise<FileHandle | null> {
   return open(file, CREATE_EXCLUSIVE, 0o600).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EEXIST') return null;
@@ -319,8 +318,12 @@ async function openExclusive(file: string): Promise<FileHandle | null> {
   });
 }
 
+/**
+ * fsync on a directory makes the new name itself durable (POSIX: rename/link are directory
+ * writes). O_DIRECTORY: a FIFO put in the directory's place fails the open instead of holding it.
+ */
 async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
+  const handle = await open(directory, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await handle.sync();
   } finally {

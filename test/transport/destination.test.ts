@@ -141,6 +141,17 @@ describe('Destination: landing files', () => {
     expect(await destination.findResumable(entry('a.txt', 6))).toBeNull();
   });
 
+  it('never waits on a FIFO put in place of a directory it is to fsync', async () => {
+    const destination = await Destination.open(root, false);
+    const part = await destination.createPart(entry('d/a.txt'));
+    await part.handle.write('abc');
+    await part.handle.close();
+    await destination.commit(part);
+    renameSync(path.join(root, 'd'), path.join(root, 'd-moved'));
+    spawnSync('mkfifo', [path.join(root, 'd')]);
+    await expect(destination.syncCommitted()).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
   it('keeps a part file for the same entry and resumes it from its length', async () => {
     const destination = await Destination.open(root, false);
     const first = await destination.createPart(entry('a.txt', 6));
