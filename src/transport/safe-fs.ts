@@ -12,7 +12,7 @@
  * per file, and for a directory of small files they were most of its time. Calls that can wait
  * on the disk (reading and writing file data, fsync, statfs) stay asynchronous.
  */
-import { closeSync, constants, fchmodSync, fstatSync, futimesSync, linkSync, readlinkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { SealdropError } from '../errors.js';
 
