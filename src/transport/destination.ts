@@ -27,7 +27,18 @@ import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashOpenFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
-import { APPEND_EXISTING, assertOpenedAt, CREATE_EXCLUSIVE, lstatOrNull, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from './safe-fs.js';
+import {
+  APPEND_EXISTING,
+  assertOpenedIn,
+  CREATE_EXCLUSIVE,
+  lstatOrNull,
+  moveUnlessTaken,
+  openRegularFile,
+  readFileOrNull,
+  setModeAndMtimeIfSame,
+  writeFileNoFollow,
+  type FileIdentity,
+} from './safe-fs.js';
 
 /** A file being received: its `.part` file is open for writing. */
 export interface PartFile {
@@ -178,19 +189,22 @@ export class Destination {
    */
   async createPart(entry: FileEntry, offset = 0): Promise<PartFile> {
     const { finalPath, partPath } = this.#locate(entry);
+    // Each directory's identity is taken just before the open it vouches for: some file systems
+    // (FAT, FUSE) number an inode anew once it has left the kernel's cache.
+    let directory = identityOf(lstatSync(this.root));
     let current = this.root;
     for (const segment of entry.path.split('/').slice(0, -1)) {
       current = path.join(current, segment);
-      this.#ensureDirectory(current, entry.path);
+      directory = this.#ensureDirectory(current, entry.path);
     }
     if (offset > 0) {
-      const handle = await checkedOpenedAt(await open(partPath, APPEND_EXISTING), partPath, false);
+      const handle = await checkedOpenedIn(await open(partPath, APPEND_EXISTING), directory, false);
       const stats = fstatSync(handle.fd);
       if (stats.size !== offset) {
         await handle.close();
         throw new SealdropError('E_INTERNAL', `${this.#shown(partPath)} changed since it was offered for resuming`);
       }
-      return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
+      return { entry, partPath, finalPath, handle, ...identityOf(stats) };
     }
     let handle = await openExclusive(partPath);
     if (handle === null) {
@@ -199,10 +213,10 @@ export class Destination {
       handle = await openExclusive(partPath);
       if (handle === null) throw new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`);
     }
-    await checkedOpenedAt(handle, partPath, true);
+    await checkedOpenedIn(handle, directory, true);
     // A record without its part file (deleted by hand) is stale too; this transfer holds the path.
     try {
-      writeFileNoFollow(partRecordPath(partPath), JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }));
+      writeFileNoFollow(partRecordPath(partPath), directory, JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }));
     } catch (error) {
       // Something other than a file is in the record's place: leave no part file nobody tracks.
       await handle.close();
@@ -210,7 +224,7 @@ export class Destination {
       throw error;
     }
     const stats = fstatSync(handle.fd);
-    return { entry, partPath, finalPath, handle, device: stats.dev, inode: stats.ino };
+    return { entry, partPath, finalPath, handle, ...identityOf(stats) };
   }
 
   #removePartFiles(partPath: string): void {
@@ -219,14 +233,13 @@ export class Destination {
     }
   }
 
-  #ensureDirectory(directory: string, entryPath: string): void {
+  /** Creates `directory` unless it exists, checks it is one (not a link), and says which it is. */
+  #ensureDirectory(directory: string, entryPath: string): FileIdentity {
     // For the second file on, a directory this transfer has seen needs no mkdir, only the check.
     if (!this.#knownDirectories.has(directory)) {
       try {
         mkdirSync(directory, { mode: 0o755 });
         this.#createdDirectories.push(directory);
-        this.#knownDirectories.add(directory);
-        return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
@@ -236,6 +249,7 @@ export class Destination {
       throw new SealdropError('E_BAD_PATH', `${forDisplay(entryPath)}: ${this.#shown(directory)} is not a directory (or is a link)`);
     }
     this.#knownDirectories.add(directory);
+    return identityOf(stats);
   }
 
   /**
@@ -299,10 +313,12 @@ function attempt(cleanUp: () => void): void {
   }
 }
 
-/** `handle`, if it was opened at `file` itself (see assertOpenedAt); else closed, and E_BAD_PATH. */
-async function checkedOpenedAt(handle: FileHandle, file: string, createdHere: boolean): Promise<FileHandle> {
+const identityOf = (stats: Stats): FileIdentity => ({ device: stats.dev, inode: stats.ino });
+
+/** `handle`, if it was opened in `directory` (see assertOpenedIn); else closed, and E_BAD_PATH. */
+async function checkedOpenedIn(handle: FileHandle, directory: FileIdentity, createdHere: boolean): Promise<FileHandle> {
   try {
-    assertOpenedAt(handle.fd, file, createdHere);
+    assertOpenedIn(handle.fd, directory, createdHere);
     return handle;
   } catch (error) {
     await handle.close();

@@ -4,28 +4,28 @@
  * followed (a link could point anywhere on this machine); they are skipped with a warning. Each
  * file is opened later as the very file that was offered, or not at all.
  */
-import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import type { FileEntry } from '../protocol/messages.js';
-import { openRegularFile, whereOpened } from './safe-fs.js';
+import { isOpenedIn, openRegularFile, type FileIdentity } from './safe-fs.js';
 
 export interface LocalFile extends FileEntry {
-  /** Where to read it on this machine, as the person named it. */
+  /** Where to read it on this machine. */
   readonly sourcePath: string;
-  /** The same without links: the named path's directory resolved, then the walk's own names. */
-  readonly realPath: string;
   /** Which file that was when it was offered (lstat's st_dev and st_ino). */
   readonly device: number;
   readonly inode: number;
+  /** The directory the walk found it in. */
+  readonly directory: FileIdentity;
 }
 
-/** One place the walk visits: its path as named, without links, and as offered. */
+/** One place the walk visits: its path here, its path in the offer, and the directory it is in. */
 interface Place {
   readonly sourcePath: string;
-  readonly realPath: string;
   readonly relativePath: string;
+  readonly directory: FileIdentity;
 }
 
 export interface LocalSelection {
@@ -45,11 +45,11 @@ export async function collectLocalFiles(inputs: readonly string[], warn: (messag
       const { code, message } = error as NodeJS.ErrnoException;
       throw new SealdropError('E_USAGE', `cannot read ${input}: ${code === 'ENOENT' ? 'no such file or directory' : message}`);
     }
-    // The entry is named by its last component: `send ../photos` offers "photos/…". Links above
-    // it are the person's choice and resolved; the input itself, if a link, is skipped.
+    // The entry is named by its last component: `send ../photos` offers "photos/…". Its
+    // directory is the person's choice, through links or not; the input itself, if a link, is skipped.
     const absolute = path.resolve(input);
-    const base = path.basename(absolute);
-    collect({ sourcePath: input, realPath: path.join(realpathSync(path.dirname(absolute)), base), relativePath: base }, stats, files, warn);
+    const parent = statSync(path.dirname(absolute));
+    collect({ sourcePath: input, relativePath: path.basename(absolute), directory: { device: parent.dev, inode: parent.ino } }, stats, files, warn);
   }
   if (files.length === 0) throw new SealdropError('E_USAGE', 'nothing to send: no regular files among the given paths (empty directories are not sent)');
   const name = inputs.length === 1 ? path.basename(path.resolve(inputs[0]!)) : `${inputs.length} items`;
@@ -58,24 +58,24 @@ export async function collectLocalFiles(inputs: readonly string[], warn: (messag
 
 /** Synchronous, as calls on names and metadata are (see safe-fs.ts): one lstat per file. */
 function collect(place: Place, stats: Stats, into: LocalFile[], warn: (message: string) => void): void {
-  const { sourcePath, realPath, relativePath } = place;
+  const { sourcePath, relativePath, directory } = place;
   if (stats.isSymbolicLink()) {
     warn(`skipping symbolic link ${sourcePath}`);
   } else if (stats.isFile()) {
     into.push({
       sourcePath,
-      realPath,
       path: relativePath,
       size: Number(stats.size),
       mode: Number(stats.mode) & 0o777,
       mtime: Math.trunc(Number(stats.mtimeMs)),
       device: Number(stats.dev),
       inode: Number(stats.ino),
+      directory,
     });
   } else if (stats.isDirectory()) {
     const names = readdirSync(sourcePath).sort();
     for (const name of names) {
-      const child = { sourcePath: path.join(sourcePath, name), realPath: path.join(realPath, name), relativePath: `${relativePath}/${name}` };
+      const child = { sourcePath: path.join(sourcePath, name), relativePath: `${relativePath}/${name}`, directory: { device: stats.dev, inode: stats.ino } };
       collect(child, lstatSync(child.sourcePath), into, warn);
     }
   } else {
@@ -88,14 +88,13 @@ function collect(place: Place, stats: Stats, into: LocalFile[], warn: (message: 
  * offer and the read, whoever can write in a directory being sent could put a link to any file
  * of ours (a key, say) or a FIFO in its place; opening that would send the other file's bytes,
  * which the receiver keeps in its part file, or wait forever. A directory on the way swapped for
- * a link, during the walk or since, shows where the file was really opened (see whereOpened).
+ * a link, during the walk or since, shows in the directory the file was opened in (isOpenedIn).
  */
 export async function openLocalFile(file: LocalFile): Promise<FileHandle> {
   const opened = await openRegularFile(file.sourcePath);
   if (opened !== null) {
-    const openedAt = whereOpened(opened.handle.fd);
     const sameFile = opened.stats.dev === file.device && opened.stats.ino === file.inode;
-    if (sameFile && (openedAt === null || openedAt === file.realPath)) return opened.handle;
+    if (sameFile && isOpenedIn(opened.handle.fd, file.directory)) return opened.handle;
     await opened.handle.close();
   }
   throw new SealdropError('E_INTERNAL', `${file.sourcePath} is no longer the file that was offered (removed, replaced or made a link); send it again`);

@@ -14,6 +14,7 @@
  */
 import { closeSync, constants, fchmodSync, fstatSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { SealdropError } from '../errors.js';
 
 /**
@@ -94,7 +95,7 @@ export async function openRegularFile(file: string): Promise<{ handle: FileHandl
  * by name, whoever can write in the directory could swap the name for a link, and both follow
  * links (the sender's mode would land on a file of ours elsewhere, a private key say).
  */
-export function setModeAndMtimeIfSame(file: string, identity: { device: number; inode: number }, mode: number, mtimeMs: number): boolean {
+export function setModeAndMtimeIfSame(file: string, identity: FileIdentity, mode: number, mtimeMs: number): boolean {
   let fd: number;
   try {
     fd = openSync(file, READ_EXISTING);
@@ -115,13 +116,19 @@ export function setModeAndMtimeIfSame(file: string, identity: { device: number; 
   }
 }
 
+/** Which file or directory something is: its device and inode, as stat gives them. */
+export interface FileIdentity {
+  readonly device: number;
+  readonly inode: number;
+}
+
 /**
  * Where the file open as `fd` really is, or null where the system cannot tell. Node has no
  * openat(), so files are opened by name, and a directory on the way could have been swapped for
  * a link between its check and the open: the file would then be opened, or created, wherever the
  * link points. Linux tells (/proc/self/fd); elsewhere this is null.
  */
-export function whereOpened(fd: number): string | null {
+function whereOpened(fd: number): string | null {
   try {
     return readlinkSync(`/proc/self/fd/${fd}`);
   } catch {
@@ -130,13 +137,25 @@ export function whereOpened(fd: number): string | null {
 }
 
 /**
- * Throws E_BAD_PATH unless the file open as `fd` is the one named `file` (see whereOpened), first
- * removing it if the caller created it. Where the system cannot tell, this checks nothing.
+ * Whether the file open as `fd` lies in `directory` (see whereOpened); true where the system
+ * cannot tell. Identities are compared, not names: a case-insensitive file system (FAT, say) may
+ * name a directory in the case the kernel first saw, not the case it was given here.
  */
-export function assertOpenedAt(fd: number, file: string, createdHere: boolean): void {
+export function isOpenedIn(fd: number, directory: FileIdentity): boolean {
   const actual = whereOpened(fd);
-  if (actual === null || actual === file) return;
-  if (createdHere) {
+  if (actual === null) return true;
+  const parent = lstatOrNull(path.dirname(actual));
+  return parent !== null && parent.dev === directory.device && parent.ino === directory.inode;
+}
+
+/**
+ * Throws E_BAD_PATH unless the file open as `fd` lies in `directory` (see isOpenedIn), first
+ * removing it if the caller created it.
+ */
+export function assertOpenedIn(fd: number, directory: FileIdentity, createdHere: boolean): void {
+  if (isOpenedIn(fd, directory)) return;
+  const actual = whereOpened(fd);
+  if (createdHere && actual !== null) {
     try {
       unlinkSync(actual);
     } catch {
@@ -147,11 +166,14 @@ export function assertOpenedAt(fd: number, file: string, createdHere: boolean): 
   throw new SealdropError('E_BAD_PATH', 'a directory on the way to a file being received was swapped for a symbolic link; sealdrop never follows links');
 }
 
-/** Writes `text` to `file`, created (0600) or emptied first; never through a link (see assertOpenedAt). */
-export function writeFileNoFollow(file: string, text: string): void {
+/**
+ * Writes `text` to `file` in `directory`, created (0600) or emptied first; never through a link
+ * (see assertOpenedIn).
+ */
+export function writeFileNoFollow(file: string, directory: FileIdentity, text: string): void {
   const fd = openSync(file, CREATE_OR_TRUNCATE, 0o600);
   try {
-    assertOpenedAt(fd, file, true);
+    assertOpenedIn(fd, directory, true);
     writeSync(fd, text);
   } finally {
     closeSync(fd);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,11 +50,14 @@ describe('openLocalFile', () => {
     mkdirSync(path.join(tree, 'sub'), { recursive: true });
     writeFileSync(path.join(tree, 'sub', 'a.txt'), 'abc');
     const { files } = await collectLocalFiles([tree], () => undefined);
-    expect(files[0]).toMatchObject({ path: 'tree/sub/a.txt', realPath: path.join(realpathSync(dir.name), 'tree', 'sub', 'a.txt') });
+    const sub = statSync(path.join(tree, 'sub'));
+    expect(files[0]).toMatchObject({ path: 'tree/sub/a.txt', directory: { device: sub.dev, inode: sub.ino } });
 
+    // The walk listed `sub` through a link to another directory: the same file, found elsewhere.
     mkdirSync(path.join(dir.name, 'elsewhere'));
-    renameSync(path.join(tree, 'sub'), path.join(dir.name, 'elsewhere', 'sub'));
-    symlinkSync(path.join(dir.name, 'elsewhere', 'sub'), path.join(tree, 'sub'));
+    renameSync(path.join(tree, 'sub', 'a.txt'), path.join(dir.name, 'elsewhere', 'a.txt'));
+    renameSync(path.join(tree, 'sub'), path.join(dir.name, 'sub-moved'));
+    symlinkSync(path.join(dir.name, 'elsewhere'), path.join(tree, 'sub'));
     await expect(openLocalFile(files[0]!)).rejects.toMatchObject({ code: 'E_INTERNAL' });
   });
 });

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertOpenedAt, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from '../../src/transport/safe-fs.js';
+import { assertOpenedIn, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from '../../src/transport/safe-fs.js';
 import { startLinkSwapper } from '../support/link-swapper.js';
 
 let dir: tmp.DirResult;
@@ -96,28 +96,42 @@ describe('setModeAndMtimeIfSame', () => {
   }, 60_000);
 });
 
-describe('assertOpenedAt', () => {
-  it('passes a file opened where its name says, and refuses one reached through a linked directory, removing it if created', () => {
-    const real = path.join(dir.name, 'real');
-    mkdirSync(real);
-    symlinkSync(real, path.join(dir.name, 'linked'));
-    const direct = path.join(real, 'a');
-    const fd = openSync(direct, 'w');
-    expect(() => assertOpenedAt(fd, direct, true)).not.toThrow();
-    closeSync(fd);
+describe('assertOpenedIn', () => {
+  it('passes a file opened in the directory, by whatever name, and refuses one opened elsewhere, removing it if created', () => {
+    const checked = path.join(dir.name, 'checked');
+    const elsewhere = path.join(dir.name, 'elsewhere');
+    mkdirSync(checked);
+    mkdirSync(elsewhere);
+    writeFileSync(path.join(elsewhere, 'kept'), 'not ours');
+    const { dev, ino } = statSync(checked);
+    const directory = { device: dev, inode: ino };
+    const opened = (file: string, flags: string) => openSync(path.join(dir.name, file), flags);
 
-    const throughLink = path.join(dir.name, 'linked', 'b');
-    const linkedFd = openSync(throughLink, 'w');
-    expect(() => assertOpenedAt(linkedFd, throughLink, true)).toThrow(expect.objectContaining({ code: 'E_BAD_PATH' }));
-    closeSync(linkedFd);
-    expect(readdirSync(real)).toEqual(['a']);
+    // The kernel may name the directory otherwise (a link to it here; another case, on FAT).
+    symlinkSync(checked, path.join(dir.name, 'alias'));
+    for (const name of ['checked/a', 'alias/b']) {
+      const fd = opened(name, 'w');
+      expect(() => assertOpenedIn(fd, directory, true)).not.toThrow();
+      closeSync(fd);
+    }
 
-    const keptFd = openSync(path.join(dir.name, 'linked', 'a'), 'r');
-    expect(() => assertOpenedAt(keptFd, path.join(dir.name, 'linked', 'a'), false)).toThrow(expect.objectContaining({ code: 'E_BAD_PATH' }));
-    closeSync(keptFd);
-    expect(readdirSync(real)).toEqual(['a']); // not created here: left alone
+    symlinkSync(elsewhere, path.join(dir.name, 'swapped'));
+    const created = opened('swapped/c', 'w');
+    expect(() => assertOpenedIn(created, directory, true)).toThrow(expect.objectContaining({ code: 'E_BAD_PATH' }));
+    closeSync(created);
+    const existing = opened('swapped/kept', 'r');
+    expect(() => assertOpenedIn(existing, directory, false)).toThrow(expect.objectContaining({ code: 'E_BAD_PATH' }));
+    closeSync(existing);
+    expect(readdirSync(elsewhere)).toEqual(['kept']); // what it created there is gone, the rest left alone
+    expect(readdirSync(checked).sort()).toEqual(['a', 'b']);
   });
 });
+
+/** The test directory's identity, as the directory files are written in. */
+function here(): { device: number; inode: number } {
+  const { dev, ino } = statSync(dir.name);
+  return { device: dev, inode: ino };
+}
 
 // A FIFO with nobody at its other end: opening it the ordinary way would wait forever, and these
 // tests with it (a synchronous open would freeze the whole process).
@@ -151,7 +165,7 @@ describe('openRegularFile', () => {
 describe('reading and writing small files by name', () => {
   it('neither waits on a FIFO nor writes into one', () => {
     expect(readFileOrNull(fifo('read-me'))).toBeNull();
-    expect(() => writeFileNoFollow(fifo('write-me'), 'text')).toThrow(expect.objectContaining({ code: 'ENXIO' }));
+    expect(() => writeFileNoFollow(fifo('write-me'), here(), 'text')).toThrow(expect.objectContaining({ code: 'ENXIO' }));
   });
 
   it('never follows a link', () => {
@@ -159,7 +173,7 @@ describe('reading and writing small files by name', () => {
     writeFileSync(target, 'keep me');
     symlinkSync(target, path.join(dir.name, 'link'));
     expect(readFileOrNull(path.join(dir.name, 'link'))).toBeNull();
-    expect(() => writeFileNoFollow(path.join(dir.name, 'link'), 'text')).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+    expect(() => writeFileNoFollow(path.join(dir.name, 'link'), here(), 'text')).toThrow(expect.objectContaining({ code: 'ELOOP' }));
     expect(readFileSync(target, 'utf8')).toBe('keep me');
   });
 });
