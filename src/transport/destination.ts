@@ -258,7 +258,8 @@ export class Destination {
    * transfer wrote (E_INTERNAL, nothing lands).
    */
   async commit(part: PartFile): Promise<void> {
-    if (!setModeAndMtimeIfSame(part.partPath, part, part.entry.mode & 0o777, part.entry.mtime)) {
+    const expected = { device: part.device, inode: part.inode, size: part.entry.size };
+    if (!setModeAndMtimeIfSame(part.partPath, expected, part.entry.mode & 0o777, part.entry.mtime)) {
       throw new SealdropError('E_INTERNAL', `${this.#shown(part.partPath)} was replaced or removed during the transfer; the file was not kept`);
     }
     if (this.overwrite) {

@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import type { FileEntry } from '../protocol/messages.js';
-import { isOpenedIn, openRegularFile, type FileIdentity } from './safe-fs.js';
+import { isOpenedIn, isSameFile, openRegularFile, type FileIdentity } from './safe-fs.js';
 
 export interface LocalFile extends FileEntry {
   /** Where to read it on this machine. */
@@ -74,8 +74,9 @@ function collect(place: Place, stats: Stats, into: LocalFile[], warn: (message: 
     });
   } else if (stats.isDirectory()) {
     const names = readdirSync(sourcePath).sort();
+    const here = { device: stats.dev, inode: stats.ino };
     for (const name of names) {
-      const child = { sourcePath: path.join(sourcePath, name), relativePath: `${relativePath}/${name}`, directory: { device: stats.dev, inode: stats.ino } };
+      const child = { sourcePath: path.join(sourcePath, name), relativePath: `${relativePath}/${name}`, directory: here };
       collect(child, lstatSync(child.sourcePath), into, warn);
     }
   } else {
@@ -93,8 +94,8 @@ function collect(place: Place, stats: Stats, into: LocalFile[], warn: (message: 
 export async function openLocalFile(file: LocalFile): Promise<FileHandle> {
   const opened = await openRegularFile(file.sourcePath);
   if (opened !== null) {
-    const sameFile = opened.stats.dev === file.device && opened.stats.ino === file.inode;
-    if (sameFile && isOpenedIn(opened.handle.fd, file.directory)) return opened.handle;
+    const { fd } = opened.handle;
+    if (isSameFile(fd, file.sourcePath, opened.stats, file) && isOpenedIn(fd, file.directory)) return opened.handle;
     await opened.handle.close();
   }
   throw new SealdropError('E_INTERNAL', `${file.sourcePath} is no longer the file that was offered (removed, replaced or made a link); send it again`);

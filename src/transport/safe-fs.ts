@@ -12,7 +12,23 @@
  * per file, and for a directory of small files they were most of its time. Calls that can wait
  * on the disk (reading and writing file data, fsync, statfs) stay asynchronous.
  */
-import { closeSync, constants, fchmodSync, fstatSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  futimesSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SealdropError } from '../errors.js';
@@ -26,6 +42,49 @@ export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constan
 export const CREATE_OR_TRUNCATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NO_LINK_NO_WAIT;
 export const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | NO_LINK_NO_WAIT;
 export const READ_EXISTING = constants.O_RDONLY | NO_LINK_NO_WAIT;
+
+/** Which file or directory something is: its device and inode, as stat gives them. */
+export interface FileIdentity {
+  readonly device: number;
+  readonly inode: number;
+}
+
+/**
+ * File systems whose inode numbers last only while the kernel caches the inode: the FAT and exFAT
+ * drivers number an inode as they load it, and a FUSE daemon may number one anew once the kernel
+ * has forgotten it (on exfat-fuse, a file's st_ino went from 275 to 277 across a drop_caches).
+ * statfs types: MSDOS_SUPER_MAGIC (vfat too), EXFAT_SUPER_MAGIC, FUSE_SUPER_MAGIC.
+ */
+const RENUMBERING_FILE_SYSTEMS = new Set([0x4d44, 0x2011bab0, 0x65735546]);
+/** Per device, whether its file system renumbers inodes: asked once, it cannot change while mounted. */
+const renumberingByDevice = new Map<number, boolean>();
+
+/** Whether the file system of the file open as `fd` (by the name `file`), on `device`, renumbers inodes. */
+function renumbersInodes(fd: number, device: number, file: string): boolean {
+  let renumbers = renumberingByDevice.get(device);
+  if (renumbers === undefined) {
+    let type: number;
+    try {
+      type = Number(statfsSync(`/proc/self/fd/${fd}`).type); // the open file itself, not what its name leads to now
+    } catch {
+      type = Number(statfsSync(file).type);
+    }
+    renumbers = RENUMBERING_FILE_SYSTEMS.has(type);
+    renumberingByDevice.set(device, renumbers);
+  }
+  return renumbers;
+}
+
+/**
+ * Whether `stats`, an fstat of `fd` opened by the name `file`, are of the regular file `expected`
+ * names. Where inode numbers do not last (see RENUMBERING_FILE_SYSTEMS), the same device and the
+ * expected size have to do: a large transfer from or to a USB stick would otherwise find its
+ * files "replaced" once the page cache had pushed their inodes out.
+ */
+export function isSameFile(fd: number, file: string, stats: Stats, expected: FileIdentity & { readonly size: number }): boolean {
+  if (!stats.isFile() || stats.dev !== expected.device) return false;
+  return stats.ino === expected.inode || (stats.size === expected.size && renumbersInodes(fd, stats.dev, file));
+}
 
 /** lstat, or null if nothing is there. */
 export const lstatOrNull = (target: string): Stats | null => lstatSync(target, { throwIfNoEntry: false }) ?? null;
@@ -90,12 +149,12 @@ export async function openRegularFile(file: string): Promise<{ handle: FileHandl
 
 /**
  * Gives `file` the mode (where the file system can hold it) and the mtime, if it is still the
- * regular file that `identity` names (what fstat said when it was created); false if not. Checked
+ * regular file that `expected` names (see isSameFile); false if not. Checked
  * and changed through a descriptor, never by name: between a check by name and a chmod or utimes
  * by name, whoever can write in the directory could swap the name for a link, and both follow
  * links (the sender's mode would land on a file of ours elsewhere, a private key say).
  */
-export function setModeAndMtimeIfSame(file: string, identity: FileIdentity, mode: number, mtimeMs: number): boolean {
+export function setModeAndMtimeIfSame(file: string, expected: FileIdentity & { readonly size: number }, mode: number, mtimeMs: number): boolean {
   let fd: number;
   try {
     fd = openSync(file, READ_EXISTING);
@@ -103,8 +162,7 @@ export function setModeAndMtimeIfSame(file: string, identity: FileIdentity, mode
     return false;
   }
   try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.dev !== identity.device || stats.ino !== identity.inode) return false;
+    if (!isSameFile(fd, file, fstatSync(fd), expected)) return false;
     chmodWhereSupported(fd, mode);
     // utimes takes float seconds; aim half a millisecond in, so the float's rounding error cannot
     // pull the stored time below the millisecond (1700000000.123 would read back as .122).
@@ -114,12 +172,6 @@ export function setModeAndMtimeIfSame(file: string, identity: FileIdentity, mode
   } finally {
     closeSync(fd);
   }
-}
-
-/** Which file or directory something is: its device and inode, as stat gives them. */
-export interface FileIdentity {
-  readonly device: number;
-  readonly inode: number;
 }
 
 /**
@@ -139,13 +191,15 @@ function whereOpened(fd: number): string | null {
 /**
  * Whether the file open as `fd` lies in `directory` (see whereOpened); true where the system
  * cannot tell. Identities are compared, not names: a case-insensitive file system (FAT, say) may
- * name a directory in the case the kernel first saw, not the case it was given here.
+ * name a directory in the case the kernel first saw, not the case it was given here. Where inode
+ * numbers do not last, the same device has to do (FAT and exFAT cannot even hold a link).
  */
 export function isOpenedIn(fd: number, directory: FileIdentity): boolean {
   const actual = whereOpened(fd);
   if (actual === null) return true;
   const parent = lstatOrNull(path.dirname(actual));
-  return parent !== null && parent.dev === directory.device && parent.ino === directory.inode;
+  if (parent === null || parent.dev !== directory.device) return false;
+  return parent.ino === directory.inode || renumbersInodes(fd, parent.dev, actual);
 }
 
 /**

@@ -5,10 +5,13 @@
 // needs such a file system mounted: set SEALDROP_TEST_FAT_LIKE_DIR to a writable directory on one
 // (README: Tests has a recipe: exFAT through exfat-fuse, under bindfs --chmod-deny).
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Destination } from '../../src/transport/destination.js';
+import { collectLocalFiles, openLocalFile } from '../../src/transport/local-files.js';
 import { killLeftovers } from '../support/cli.js';
 import { e2e } from '../support/e2e.js';
 import { listTree, sha256Hex } from '../support/files.js';
@@ -66,4 +69,44 @@ describe.runIf(fatLikeDir)(`a destination like FAT (${fatLikeDir ?? 'SEALDROP_TE
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  // These file systems number an inode anew once the kernel has dropped it from its cache, as a
+  // large transfer's page cache will make it do; dropping the caches by hand (root only) does the
+  // same at once. A file must not then count as replaced.
+  it('sends and lands files whose inode numbers changed between offer and read, and between write and commit', async (context) => {
+    if (!canDropCaches()) context.skip();
+    const out = destination();
+    try {
+      const source = path.join(out, 'source.txt');
+      writeFileSync(source, 'hello');
+      const [offered] = (await collectLocalFiles([source], () => undefined)).files;
+      dropCaches();
+      expect(statSync(source).ino).not.toBe(offered!.inode);
+      await (await openLocalFile(offered!)).close();
+
+      const received = await Destination.open(out, false);
+      const part = await received.createPart({ path: 'sub/a.txt', size: 3, mode: 0o644, mtime: 1_700_000_000_000 });
+      await part.handle.write('abc');
+      await part.handle.close();
+      dropCaches();
+      expect(statSync(part.partPath).ino).not.toBe(part.inode);
+      await received.commit(part);
+      expect(readFileSync(path.join(out, 'sub', 'a.txt'), 'utf8')).toBe('abc');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
+
+function canDropCaches(): boolean {
+  try {
+    accessSync('/proc/sys/vm/drop_caches', constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function dropCaches(): void {
+  execFileSync('sh', ['-c', 'sync && echo 2 > /proc/sys/vm/drop_caches']);
+}

@@ -57,7 +57,7 @@ describe('setModeAndMtimeIfSame', () => {
     const file = path.join(dir.name, 'f');
     writeFileSync(file, 'ours');
     const { dev, ino } = statSync(file);
-    const identity = { device: dev, inode: ino };
+    const identity = { device: dev, inode: ino, size: 4 };
     expect(setModeAndMtimeIfSame(file, identity, 0o640, 1_700_000_000_123)).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o640);
     expect(statSync(file).mtimeMs).toBeCloseTo(1_700_000_000_123.5, 3);
@@ -66,7 +66,7 @@ describe('setModeAndMtimeIfSame', () => {
     symlinkSync(`${file}.moved`, file); // the same inode, but behind a link
     expect(setModeAndMtimeIfSame(file, identity, 0o600, 0)).toBe(false);
     rmSync(file);
-    writeFileSync(file, 'theirs');
+    writeFileSync(file, 'them'); // the same size: here inode numbers last, and tell them apart
     expect(setModeAndMtimeIfSame(file, identity, 0o600, 0)).toBe(false);
     rmSync(file);
     expect(setModeAndMtimeIfSame(file, identity, 0o600, 0)).toBe(false);
@@ -85,7 +85,7 @@ describe('setModeAndMtimeIfSame', () => {
     let applied = 0;
     try {
       for (let i = 0; i < 20_000; i++) {
-        if (setModeAndMtimeIfSame(file, { device: dev, inode: ino }, 0o644, 1_700_000_000_000)) applied++;
+        if (setModeAndMtimeIfSame(file, { device: dev, inode: ino, size: 4 }, 0o644, 1_700_000_000_000)) applied++;
         expect(statSync(other).mode & 0o777).toBe(0o600);
       }
     } finally {
