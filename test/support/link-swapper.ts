@@ -31,18 +31,23 @@ while (Atomics.load(stop, 0) === 0) {
 }`;
 
 export interface LinkSwapper {
-  /** Stops swapping; `target` is back in its place afterwards. */
+  /** Stops swapping; `target` is back in its place afterwards. Rejects if the thread failed. */
   stop(): Promise<void>;
 }
 
 export async function startLinkSwapper(target: string, linkTo: string): Promise<LinkSwapper> {
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(SWAPPER_SOURCE, { eval: true, workerData: { target, linkTo, stop } });
+  // Listened for from the start: a thread that failed early has exited before `stop` is called.
+  const exited = new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', () => resolve());
+  });
   await once(worker, 'online');
   return {
     async stop() {
       Atomics.store(stop, 0, 1);
-      await once(worker, 'exit');
+      await exited;
     },
   };
 }
