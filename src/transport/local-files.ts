@@ -45,11 +45,12 @@ export async function collectLocalFiles(inputs: readonly string[], warn: (messag
       const { code, message } = error as NodeJS.ErrnoException;
       throw new SealdropError('E_USAGE', `cannot read ${input}: ${code === 'ENOENT' ? 'no such file or directory' : message}`);
     }
-    // The entry is named by its last component: `send ../photos` offers "photos/…". Its
-    // directory is the person's choice, through links or not; the input itself, if a link, is skipped.
-    const absolute = path.resolve(input);
-    const parent = statSync(path.dirname(absolute));
-    collect({ sourcePath: input, relativePath: path.basename(absolute), directory: { device: parent.dev, inode: parent.ino } }, stats, files, warn);
+    // The entry is named by its last component: `send ../photos` offers "photos/…". Its directory
+    // is found as the kernel finds it (`link/../a` is beside the link's target, not beside the
+    // link), so not from path.resolve, which drops `link/..` before any link is followed.
+    const parent = statSync(path.dirname(input));
+    const place = { sourcePath: input, relativePath: path.basename(path.resolve(input)), directory: { device: parent.dev, inode: parent.ino } };
+    collect(place, stats, files, warn);
   }
   if (files.length === 0) throw new SealdropError('E_USAGE', 'nothing to send: no regular files among the given paths (empty directories are not sent)');
   const name = inputs.length === 1 ? path.basename(path.resolve(inputs[0]!)) : `${inputs.length} items`;

@@ -28,6 +28,15 @@ describe('openLocalFile', () => {
     await handle.close();
   });
 
+  it('opens a file named through a link and `..`, whose directory is the link target\'s parent', async () => {
+    mkdirSync(path.join(dir.name, 'real', 'sub'), { recursive: true });
+    writeFileSync(path.join(dir.name, 'real', 'a.txt'), 'abc');
+    symlinkSync(path.join(dir.name, 'real', 'sub'), path.join(dir.name, 'link'));
+    const { files } = await collectLocalFiles([`${dir.name}/link/../a.txt`], () => undefined);
+    expect(files.map((f) => f.path)).toEqual(['a.txt']);
+    await (await openLocalFile(files[0]!)).close();
+  });
+
   const swaps: Array<[string, (file: string) => void]> = [
     ['removed', (file) => rmSync(file)],
     ['replaced by another file', (file) => (writeFileSync(`${file}.new`, 'abc'), renameSync(`${file}.new`, file))],
