@@ -10,7 +10,7 @@
  * asynchronous call costs a round trip through libuv's thread pool: about 40 µs of CPU on the
  * development VM, against 4 µs for the system call itself. A receiver makes about twenty of them
  * per file, and for a directory of small files they were most of its time. Calls that can wait
- * on the disk (reading and writing file data, fsync, statfs) stay asynchronous.
+ * on the disk (reading and writing file data, fsync, the free-space statfs) stay asynchronous.
  */
 import {
   closeSync,
@@ -56,7 +56,10 @@ export interface FileIdentity {
  * statfs types: MSDOS_SUPER_MAGIC (vfat too), EXFAT_SUPER_MAGIC, FUSE_SUPER_MAGIC.
  */
 const RENUMBERING_FILE_SYSTEMS = new Set([0x4d44, 0x2011bab0, 0x65735546]);
-/** Per device, whether its file system renumbers inodes: asked once, it cannot change while mounted. */
+/**
+ * Per device, whether its file system renumbers inodes: asked once (synchronously, as calls on
+ * metadata are), since it cannot change while mounted.
+ */
 const renumberingByDevice = new Map<number, boolean>();
 
 /** Whether the file system of the file open as `fd` (by the name `file`), on `device`, renumbers inodes. */
@@ -147,20 +150,25 @@ export async function openRegularFile(file: string): Promise<{ handle: FileHandl
   return null;
 }
 
+/** `file` opened for reading (READ_EXISTING), or null if it cannot be. The caller closes it. */
+function openExistingOrNull(file: string): number | null {
+  try {
+    return openSync(file, READ_EXISTING);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Gives `file` the mode (where the file system can hold it) and the mtime, if it is still the
- * regular file that `expected` names (see isSameFile); false if not. Checked
- * and changed through a descriptor, never by name: between a check by name and a chmod or utimes
- * by name, whoever can write in the directory could swap the name for a link, and both follow
- * links (the sender's mode would land on a file of ours elsewhere, a private key say).
+ * regular file that `expected` names (see isSameFile); false if not. Checked and changed through a
+ * descriptor, never by name: between a check by name and a chmod or utimes by name, whoever can
+ * write in the directory could swap the name for a link, and both follow links (the sender's mode
+ * would land on a file of ours elsewhere, a private key say).
  */
 export function setModeAndMtimeIfSame(file: string, expected: FileIdentity & { readonly size: number }, mode: number, mtimeMs: number): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, READ_EXISTING);
-  } catch {
-    return false;
-  }
+  const fd = openExistingOrNull(file);
+  if (fd === null) return false;
   try {
     if (!isSameFile(fd, file, fstatSync(fd), expected)) return false;
     chmodWhereSupported(fd, mode);
@@ -236,12 +244,8 @@ export function writeFileNoFollow(file: string, directory: FileIdentity, text: s
 
 /** The text of `file`, or null if it is not a regular file that can be read; never through a link. */
 export function readFileOrNull(file: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(file, READ_EXISTING);
-  } catch {
-    return null;
-  }
+  const fd = openExistingOrNull(file);
+  if (fd === null) return null;
   try {
     return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : null;
   } catch {
