@@ -4,7 +4,7 @@
  * stderr, and only when it is a terminal is anything animated (the spinner and bar libraries are
  * then loaded; a script or a pipe does not pay for them at start-up).
  */
-import { forDisplay } from '../protocol/display.js';
+import { forDisplay, jsonForDisplay } from '../protocol/display.js';
 import type { TransferProgress } from '../transport/progress.js';
 import type { Animation } from './animation.js';
 
@@ -53,9 +53,9 @@ export class Output {
     if (!this.options.json) process.stdout.write(`${line}\n`);
   }
 
-  /** The one JSON object of --json. */
+  /** The one JSON object of --json, with no character a terminal would obey (section 5). */
   jsonResult(value: object): void {
-    if (this.options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
+    if (this.options.json) process.stdout.write(`${jsonForDisplay(value)}\n`);
   }
 
   spin(text: string): void {

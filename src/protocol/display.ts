@@ -32,3 +32,19 @@ const UNSAFE_FOR_DISPLAY = new RegExp(
 export function forDisplay(text: string): string {
   return text.replace(UNSAFE_FOR_DISPLAY, REPLACEMENT_CHARACTER);
 }
+
+/**
+ * What JSON.stringify would write raw although a terminal obeys it: it escapes the C0 controls and
+ * lone surrogates itself, but not DEL, the C1 controls or the bidirectional controls.
+ */
+const UNSAFE_IN_JSON = new RegExp([CONTROL_CHARACTER, BIDI_CONTROL].map((pattern) => pattern.source).join('|'), 'gu');
+
+/**
+ * `JSON.stringify(value)` with every character that `forDisplay` keeps from a terminal written as
+ * a `\uXXXX` escape: a script that prints a field of --json output to a terminal cannot be driven
+ * by the peer, while JSON.parse still gives back the peer's exact text. Outside strings JSON is
+ * ASCII, so each such character stands inside a string, where the escape means the same.
+ */
+export function jsonForDisplay(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE_IN_JSON, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { forDisplay } from '../../src/protocol/display.js';
+import { forDisplay, jsonForDisplay } from '../../src/protocol/display.js';
 import { loadVectors } from '../support/vectors.js';
 
 interface DisplayCase {
@@ -93,6 +93,24 @@ describe('forDisplay: properties', () => {
     fc.assert(
       fc.property(hostileText, (text) => {
         expect(forDisplay(forDisplay(text))).toBe(forDisplay(text));
+      }),
+    );
+  });
+});
+
+describe('jsonForDisplay: --json output a terminal cannot be driven by', () => {
+  it('escapes DEL, C1 and bidi controls, which JSON.stringify leaves raw', () => {
+    const text = 'a\u007fb\u0085c\u009bd\u202ee\u2066f';
+    expect(JSON.stringify({ text })).toContain('\u202e'); // the raw character: why this exists
+    expect(jsonForDisplay({ text })).toBe('{"text":"a\\u007fb\\u0085c\\u009bd\\u202ee\\u2066f"}');
+  });
+
+  it('writes no forbidden code point, and JSON.parse gives back the exact value', () => {
+    fc.assert(
+      fc.property(fc.record({ text: hostileText, names: fc.array(hostileText, { maxLength: 3 }) }), (value) => {
+        const json = jsonForDisplay(value);
+        expect(codePoints(json).some(isForbiddenCodePoint)).toBe(false);
+        expect(JSON.parse(json)).toEqual(value);
       }),
     );
   });
