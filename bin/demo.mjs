@@ -30,13 +30,14 @@ try {
   prefixLines(receiver.stdout, '[receiver]');
   prefixLines(receiver.stderr, '[receiver]');
 
-  // The receiver prints the exact command for the other side; take the address and code from it.
+  // The receiver prints its code, then the command for the other side (without the code, which
+  // the sender is given in SEALDROP_CODE, as a person would type it): take both from there.
   const { to, code } = await new Promise((resolve, reject) => {
     let seen = '';
     receiver.stderr.on('data', (chunk) => {
       seen += chunk;
-      const match = /--to (\S+) --code (\S+)/.exec(seen);
-      if (match) resolve({ to: match[1], code: match[2] });
+      const match = /^Code: (\S+)\n[\s\S]*--to (\S+)\n/m.exec(seen);
+      if (match) resolve({ code: match[1], to: match[2] });
     });
     receiver.once('exit', () => reject(new Error('the receiver stopped early')));
   });

@@ -259,7 +259,7 @@ export class Destination {
    */
   async commit(part: PartFile): Promise<void> {
     const expected = { device: part.device, inode: part.inode, size: part.entry.size };
-    if (!setModeAndMtimeIfSame(part.partPath, expected, part.entry.mode & 0o777, part.entry.mtime)) {
+    if (!setModeAndMtimeIfSame(part.partPath, expected, receivedMode(part.entry.mode), part.entry.mtime)) {
       throw new SealdropError('E_INTERNAL', `${this.#shown(part.partPath)} was replaced or removed during the transfer; the file was not kept`);
     }
     if (this.overwrite) {
@@ -312,6 +312,15 @@ function attempt(cleanUp: () => void): void {
   } catch {
     // Left in place.
   }
+}
+
+/**
+ * Section 5: the sender's permission bits less those this process's umask removes, as `cp` does:
+ * a receiver running with umask 077 gets no file others can read, whatever the sender's mode.
+ * (Reading the umask without setting it is deprecated only because setting it races with threads.)
+ */
+function receivedMode(offeredMode: number): number {
+  return offeredMode & 0o777 & ~process.umask();
 }
 
 const identityOf = (stats: Stats): FileIdentity => ({ device: stats.dev, inode: stats.ino });

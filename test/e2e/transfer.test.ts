@@ -169,6 +169,43 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     expect(parseSingleJson(sender.stdout)).toEqual({ ok: true, kind: 'text' });
   });
 
+  // Issue 10, item 4: the mode used to be the sender's `mode & 0o777` whatever the umask (0777 under umask 077).
+  e2e('applies the receiver\'s umask to the sender\'s mode, as cp does', async ({ sd, expect }) => {
+    const names = ['open.sh', 'group.txt'];
+    writeFileSync(path.join(sd.ws.src, 'open.sh'), '#!/bin/sh\n');
+    chmodSync(path.join(sd.ws.src, 'open.sh'), 0o777);
+    writeFileSync(path.join(sd.ws.src, 'group.txt'), 'g\n');
+    chmodSync(path.join(sd.ws.src, 'group.txt'), 0o664);
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'], umask: 0o027 });
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: names, cwd: sd.ws.src });
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(statSync(path.join(sd.ws.out, 'open.sh')).mode & 0o777).toBe(0o750);
+    expect(statSync(path.join(sd.ws.out, 'group.txt')).mode & 0o777).toBe(0o640);
+  });
+
+  // Issue 10, item 8: JSON.stringify left C1 and bidi controls raw in --json output.
+  e2e('--json writes a peer\'s DEL, C1 and bidi controls as \\u escapes, and the exact text parses back', async ({ sd, expect }) => {
+    const text = 'pay \u202eexe.txt\u202c now\u009b2J\u007f';
+    const started = await sd.startReceiver({ out: sd.ws.out, args: ['--json'] });
+    const sender = sd.startSender({ to: started.address, code: started.code, text });
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await started.process.waitForExit(), started.process.describe()).toBe(0);
+    const stdout = started.process.stdout;
+    expect(stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
+    expect(stdout).toContain('pay \\u202eexe.txt\\u202c now\\u009b2J\\u007f');
+    expect(parseSingleJson(stdout)).toEqual({ ok: true, kind: 'text', text });
+  });
+
+  // Issue 10, item 9: the command used to carry `--code CODE`, which a person pastes into the sender's process list.
+  e2e('prints the code, and a command for the sender without it', async ({ sd, expect }) => {
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const commands = receiver.process.lines('stderr').filter((line) => line.includes('sealdrop send'));
+    expect(commands).toEqual([`  sealdrop send FILE... --to ${receiver.address}`]);
+    expect(receiver.process.stderr).toMatch(/type the code when asked \(or set SEALDROP_CODE\)/);
+    expect(receiver.process.stderr.split(receiver.code)).toHaveLength(2); // on the Code line alone
+  });
+
   // Regression: `receive --json` and `receive --quiet` used to print neither the code nor the
   // address anywhere (the announcement was a note, which both hide), so no sender could reach a
   // receiver with a generated code or --port 0. Fixed in eb3680b; stdout keeps only the result.

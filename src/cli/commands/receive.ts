@@ -7,7 +7,7 @@ import { Destination } from '../../transport/destination.js';
 import { Listener, type ListenerEvent } from '../../transport/listener.js';
 import { isResumable, receiveTransfer, type FilesOfferSummary, type ReceiveResult } from '../../transport/receive-session.js';
 import { joinHostPort, reachableAddresses } from '../addresses.js';
-import { readCode } from '../code-input.js';
+import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Output } from '../output.js';
@@ -45,11 +45,15 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   }
 }
 
+/**
+ * The code and the command for the other side. The command leaves the code out: pasted with it,
+ * the code would sit in the sender's process list for every local user to read (issue 10, item 9).
+ */
 function announce(code: string, host: string, port: number, output: Output): void {
   output.essential(`Code: ${code}`);
-  output.essential('On the other machine, run:');
+  output.essential(`On the other machine, run this and type the code when asked (or set ${CODE_ENVIRONMENT_VARIABLE}):`);
   for (const address of reachableAddresses(host)) {
-    output.essential(`  sealdrop send FILE... --to ${joinHostPort(address, port)} --code ${code}`);
+    output.essential(`  sealdrop send FILE... --to ${joinHostPort(address, port)}`);
   }
 }
 
