@@ -280,6 +280,20 @@ export class Destination {
     this.#unsyncedDirectories.clear();
   }
 
+  /**
+   * Takes back the final names `commit` gave, after a later commit failed (section 6: an
+   * incomplete transfer keeps no file under its final name). A name is removed only while it still
+   * leads to the very file this transfer wrote: someone may have put a file of their own there since.
+   */
+  unland(parts: readonly PartFile[]): void {
+    for (const part of parts) {
+      attempt(() => {
+        const stats = lstatOrNull(part.finalPath);
+        if (stats?.isFile() && stats.dev === part.device && stats.ino === part.inode) unlinkSync(part.finalPath);
+      });
+    }
+  }
+
   /** Removes part files and, if now empty, the directories this transfer created. */
   async discard(parts: readonly PartFile[]): Promise<void> {
     for (const part of parts) {

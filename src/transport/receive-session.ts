@@ -99,8 +99,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
       received.push({ path: entry.path, size: entry.size, sha256 });
     }
     await connection.expect(RecordType.DONE);
-    for (const part of parts.splice(0)) await options.destination.commit(part);
-    await options.destination.syncCommitted();
+    await commitAll(options.destination, parts);
     await connection.sendJson(RecordType.RECEIPT, { files: received.map((f, index) => ({ index, sha256: f.sha256 })) });
     await connection.close();
     return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes };
@@ -113,6 +112,28 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
   } finally {
     await options.destination.release();
   }
+}
+
+/**
+ * Section 6: every file lands under its final name, or none does. A commit can fail halfway (a
+ * name that appeared during the transfer, a part file that was replaced, an I/O error), and even
+ * a check of every part beforehand could not prevent that: the name can appear between the check
+ * and the link. So what this transfer already landed is taken back, and `parts` is left for the
+ * caller to discard; once all have landed, it is emptied.
+ */
+async function commitAll(destination: Destination, parts: PartFile[]): Promise<void> {
+  const landed: PartFile[] = [];
+  try {
+    for (const part of parts) {
+      await destination.commit(part);
+      landed.push(part);
+    }
+    await destination.syncCommitted();
+  } catch (error) {
+    destination.unland(landed);
+    throw error;
+  }
+  parts.splice(0);
 }
 
 /** Part files kept from an earlier transfer of the same entries, by offer index. */

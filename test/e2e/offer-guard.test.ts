@@ -1,0 +1,69 @@
+/**
+ * End to end, the real bin/sealdrop receiving: that a failed commit lands nothing (section 6).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect } from 'vitest';
+import { Intent } from '../../src/protocol/handshake-messages.js';
+import { RecordType } from '../../src/protocol/records.js';
+import { partFileName } from '../../src/transport/destination.js';
+import { killLeftovers } from '../support/cli.js';
+import { e2e, type E2EScope } from '../support/e2e.js';
+import { listTree, sha256Hex } from '../support/files.js';
+import { TestPeer } from '../support/test-peer.js';
+
+afterAll(killLeftovers);
+
+const CODE = '5-guarded-offer-test';
+const MTIME_MS = 1_700_000_000_000;
+
+/** A receiver with a fixed code and a hostile sender past the handshake. */
+async function receiverAndPeer(sd: E2EScope, args: readonly string[] = ['--yes']) {
+  const receiver = await sd.startReceiver({ out: sd.ws.out, code: CODE, args });
+  const peer = await TestPeer.connect(receiver.port);
+  sd.sockets.push(peer.socket);
+  await peer.handshake('initiator', CODE, Intent.SEND);
+  return { receiver, peer };
+}
+
+function offer(peer: TestPeer, files: ReadonlyArray<{ path: string; size: number }>): void {
+  const entries = files.map((f) => ({ ...f, mode: 0o644, mtime: MTIME_MS }));
+  const totalBytes = entries.reduce((sum, f) => sum + f.size, 0);
+  peer.send(RecordType.OFFER, { kind: 'files', name: 'a few files', fileCount: entries.length, totalBytes, files: entries });
+}
+
+/** The ERROR the peer got: its code and message. */
+async function errorTo(peer: TestPeer): Promise<{ code: string; message: string }> {
+  const record = await peer.nextRecord();
+  expect(record?.type).toBe(RecordType.ERROR);
+  return JSON.parse(record!.body.toString());
+}
+
+describe('section 6: a failed commit lands nothing', () => {
+  e2e("the trigger of issue 10: an entry named like another entry's part record is refused (E_BAD_PATH), nothing written", async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    offer(peer, [{ path: 'b.txt', size: 3 }, { path: `${partFileName('a.txt')}.json`, size: 3 }, { path: 'a.txt', size: 3 }]);
+    const error = await errorTo(peer);
+    expect(error.code).toBe('E_BAD_PATH');
+    expect(error.message).toContain('rule working-name'); // the peer's own path: it may be named
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    expect(listTree(sd.ws.out)).toEqual([]);
+  });
+
+  e2e('the second commit fails (its name appeared during the transfer): the first file is taken back, no part is left', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    offer(peer, [{ path: 'a.txt', size: 3 }, { path: 'b.txt', size: 3 }]);
+    expect((await peer.nextRecord())?.type).toBe(RecordType.ACCEPT);
+    for (const [index, content] of ['aaa', 'bbb'].entries()) {
+      peer.send(RecordType.FILE, { index, offset: 0 });
+      peer.send(RecordType.DATA, Buffer.from(content));
+      peer.send(RecordType.FILE_END, { sha256: sha256Hex(content) });
+    }
+    writeFileSync(path.join(sd.ws.out, 'b.txt'), 'someone else\n');
+    peer.send(RecordType.DONE, {});
+    expect((await errorTo(peer)).code).toBe('E_EXISTS');
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    expect(listTree(sd.ws.out)).toEqual(['b.txt']);
+    expect(readFileSync(path.join(sd.ws.out, 'b.txt'), 'utf8')).toBe('someone else\n');
+  });
+});
