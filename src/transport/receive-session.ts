@@ -59,6 +59,9 @@ export interface ReceiveOptions {
 
 export async function receiveTransfer(connection: SecureConnection, options: ReceiveOptions): Promise<ReceiveResult> {
   const parts: PartFile[] = [];
+  // From the first look at the destination until ACCEPT, a refusal's details (which path exists,
+  // the free space, a link found here) are for the person only: the peer learns the code.
+  let refusalIsPrivate = false;
   try {
     const offer = parseOffer(await connection.expect(RecordType.OFFER));
     if (offer.kind === 'text') return await receiveText(connection, offer.text);
@@ -66,6 +69,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
 
     const summary = await readWholeOffer(connection, offer);
     assertOfferPaths(summary.files.map((f) => f.path));
+    refusalIsPrivate = true;
     await options.destination.checkOffer(summary.files, summary.totalBytes);
     options.onOffer?.(summary);
     if (!(await options.decide(summary))) {
@@ -79,6 +83,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     const resumable = await findResumable(options.destination, summary.files);
     const resume = [...resumable].map(([index, prefix]) => ({ index, offset: prefix.bytes, sha256: prefix.hash.copy().digest('hex') }));
     await connection.sendJson(RecordType.ACCEPT, { resume });
+    refusalIsPrivate = false;
 
     const received: ReceivedFile[] = [];
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
@@ -107,7 +112,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     const failure = error instanceof SealdropError ? error : localFailure(error);
     if (isResumable(failure)) await options.destination.keep(parts);
     else await options.destination.discard(parts);
-    await connection.fail(failure);
+    await connection.fail(failure, refusalIsPrivate ? `the receiver refused the offer (${failure.code})` : undefined);
     throw failure;
   } finally {
     await options.destination.release();

@@ -1,7 +1,8 @@
 /**
- * End to end, the real bin/sealdrop receiving: that a failed commit lands nothing (section 6).
+ * End to end, the real bin/sealdrop receiving: that a failed commit lands nothing (section 6), and
+ * what a refusal before ACCEPT tells the peer (only the code; the person sees the details).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { Intent } from '../../src/protocol/handshake-messages.js';
@@ -16,6 +17,14 @@ afterAll(killLeftovers);
 
 const CODE = '5-guarded-offer-test';
 const MTIME_MS = 1_700_000_000_000;
+
+/** Writes `files` (relative path → content) below `root`, creating directories. */
+function writeTree(root: string, files: Readonly<Record<string, string>>): void {
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    writeFileSync(path.join(root, name), content);
+  }
+}
 
 /** A receiver with a fixed code and a hostile sender past the handshake. */
 async function receiverAndPeer(sd: E2EScope, args: readonly string[] = ['--yes']) {
@@ -65,5 +74,33 @@ describe('section 6: a failed commit lands nothing', () => {
     expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
     expect(listTree(sd.ws.out)).toEqual(['b.txt']);
     expect(readFileSync(path.join(sd.ws.out, 'b.txt'), 'utf8')).toBe('someone else\n');
+  });
+});
+
+describe('a refusal before ACCEPT tells the peer only the code', () => {
+  e2e('E_NO_SPACE: the free space stays with the receiver', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    offer(peer, [{ path: 'huge.bin', size: 2 ** 52 }]);
+    expect(await errorTo(peer)).toEqual({ code: 'E_NO_SPACE', message: 'the receiver refused the offer (E_NO_SPACE)' });
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: E_NO_SPACE: the offer needs \d+ bytes but the destination has \d+ free$/m);
+  });
+
+  e2e('E_EXISTS and a link in the destination: the real sender learns neither which path nor what is there', async ({ sd }) => {
+    writeTree(sd.ws.src, { 'report.txt': 'new\n', 'docs/x.txt': 'x\n' });
+    writeFileSync(path.join(sd.ws.out, 'report.txt'), 'old\n');
+    for (const [source, expected] of [
+      ['report.txt', /E_EXISTS: report\.txt already exists/],
+      ['docs', /E_BAD_PATH: docs\/x\.txt would go through the symbolic link docs/],
+    ] as const) {
+      if (source === 'docs') symlinkSync(sd.ws.root, path.join(sd.ws.out, 'docs'));
+      const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+      const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, source)] });
+      expect(await sender.waitForExit(), sender.describe()).toBe(5);
+      expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+      expect(receiver.process.stderr).toMatch(expected);
+      expect(sender.stderr).toMatch(/^sealdrop: E_\w+: the other side stopped: the receiver refused the offer \(E_\w+\)$/m);
+      expect(sender.stderr).not.toMatch(/already exists|symbolic link/);
+    }
   });
 });
