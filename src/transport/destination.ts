@@ -160,7 +160,6 @@ export class Destination {
         throw new SealdropError('E_EXISTS', `the offer would write into ${shownNames(existingDirectories)}, which existed before it; receive with --merge to allow that, or have the sender send them inside a new directory`);
       }
     }
-    const rootIdentity = identityOf(lstatSync(this.root));
     const own: RecordedDirectory[] = [];
     for (const entry of topLevel) {
       if (!entry.isDirectory) continue;
@@ -182,7 +181,7 @@ export class Destination {
     }
     const digest = offerDigest(entries);
     if (own.length > 0) {
-      writeOfferRecord(this.root, rootIdentity, digest, own);
+      writeOfferRecord(this.root, identityOf(lstatSync(this.root)), digest, own);
       this.#recordedOffer = digest;
     }
   }
