@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
             .option('code', { type: 'string', describe: 'Use this code instead of a generated one (visible in the process list; prefer SEALDROP_CODE)' })
             .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accept the offer without asking' })
             .option('overwrite', { type: 'boolean', default: false, describe: 'Replace existing files (atomically, after verification)' })
+            .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
             .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
             .check((a) => checkPort(a.port)),
         (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'] }, out), a),

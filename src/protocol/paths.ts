@@ -11,6 +11,16 @@ export const MAX_PATH_BYTES = 4096;
 export const MAX_SEGMENT_BYTES = 255;
 
 /**
+ * Every file the receiver keeps for itself in a destination (part files, their records, entry
+ * locks, the record of the directories an offer created) is named with this prefix, and section 5
+ * forbids offered paths to name one: an entry named like another entry's part record would
+ * otherwise collide with it, and an offer could plant a record a later transfer trusts. The whole
+ * prefix is reserved, in any ASCII case (a case-folding disk makes `.SEALDROP-` the same name), so
+ * a working file added later is covered too.
+ */
+export const WORKING_NAME_PREFIX = '.sealdrop-';
+
+/**
  * Rule labels of `fixtures/vectors/handshake-v1.json` (`path_rules`), in the order they are checked:
  * the whole path, then each segment, then the paths against each other.
  */
@@ -29,6 +39,7 @@ export type PathRule =
   | 'segment-too-long'
   | 'trailing-dot-or-space'
   | 'reserved-name'
+  | 'working-name'
   | 'same-path'
   | 'directory-prefix';
 
@@ -69,6 +80,8 @@ const SEGMENT_CHECKS: readonly Check[] = [
   // Windows drops a trailing dot or space, so `a.` and `a` would land on the same file.
   ['trailing-dot-or-space', (segment) => segment.endsWith('.') || segment.endsWith(' ')],
   ['reserved-name', (segment) => RESERVED_NAME.test(segment)],
+  // Not a label of the vectors: which names are working names is each implementation's choice.
+  ['working-name', (segment) => segment.startsWith(WORKING_NAME_PREFIX)],
 ];
 
 /** Section 5 folds ASCII A-Z only, so every implementation agrees on what collides. */
@@ -79,7 +92,7 @@ function foldAsciiCase(text: string): string {
 /**
  * The first rule, in label order, that one path breaks on its own. `segments` are the path's
  * segments after ASCII case folding: folding changes nothing the first four segment rules look
- * at, and reserved names count in any ASCII case.
+ * at, and reserved and working names count in any ASCII case.
  */
 function findOwnRule(path: string, segments: readonly string[]): PathRule | null {
   for (const [rule, breaks] of WHOLE_PATH_CHECKS) if (breaks(path)) return rule;
@@ -160,6 +173,7 @@ const RULE_DESCRIPTIONS: Readonly<Record<PathRule, string>> = {
   'segment-too-long': `has a segment longer than ${MAX_SEGMENT_BYTES} bytes`,
   'trailing-dot-or-space': 'has a segment ending in a dot or a space',
   'reserved-name': 'has a segment that is a Windows device name (CON, NUL, COM1, …)',
+  'working-name': `has a segment starting with ${WORKING_NAME_PREFIX}, which the receiver keeps for its own working files`,
   'same-path': 'repeats an earlier path of the offer (ignoring ASCII letter case)',
   'directory-prefix':
     'clashes with an earlier path of the offer: one is a directory of the other (ignoring ASCII letter case)',

@@ -23,9 +23,11 @@ import path from 'node:path';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import type { FileEntry } from '../protocol/messages.js';
+import { needingLeave, shownNames, topLevelEntries, type TopLevelFacts } from '../protocol/top-level.js';
 import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashOpenFile } from './file-hash.js';
 import type { HashedPrefix } from './hash-tap.js';
+import { offerDigest, readOfferRecord, removeOfferRecord, writeOfferRecord, type RecordedDirectory } from './offer-record.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
 import {
   APPEND_EXISTING,
@@ -72,6 +74,8 @@ export class Destination {
   readonly #unsyncedDirectories = new Set<string>();
   /** Lock files this destination holds, until `release`. */
   readonly #locks: string[] = [];
+  /** The digest of the admitted offer whose record (offer-record.ts) this transfer wrote, until it ends. */
+  #recordedOffer: string | null = null;
 
   private constructor(
     readonly root: string,
@@ -123,6 +127,75 @@ export class Destination {
   /** Gives up the claims of `claim`. */
   async release(): Promise<void> {
     for (const lockPath of this.#locks.splice(0)) unlockEntry(lockPath);
+  }
+
+  /**
+   * Section 6 step 2: the offer's top-level entries, each with whether its name exists here and
+   * whether it is a directory an earlier, broken-off attempt of this same offer created.
+   */
+  describeTopLevel(entries: readonly FileEntry[]): TopLevelFacts[] {
+    const recorded = readOfferRecord(this.root, offerDigest(entries));
+    return topLevelEntries(entries).map((entry) => {
+      const stats = lstatOrNull(path.join(this.root, entry.name));
+      const createdByEarlierAttempt = stats !== null && stats.isDirectory() && recorded.some((d) => d.name === entry.name && d.device === stats.dev && d.inode === stats.ino);
+      return { ...entry, exists: stats !== null, createdByEarlierAttempt };
+    });
+  }
+
+  /**
+   * After the person's answer, before ACCEPT (section 6 step 2): unless `merge` (the person
+   * allowed it), refuses an offer that creates a hidden top-level entry (E_BAD_PATH) or writes
+   * into a directory that existed before it (E_EXISTS), judged afresh, since the question may
+   * have waited long. Then creates the offer's new top-level directories, refusing one that
+   * appeared meanwhile, and records them for a later attempt of the same offer.
+   */
+  async admit(entries: readonly FileEntry[], merge: boolean): Promise<void> {
+    const topLevel = this.describeTopLevel(entries);
+    if (!merge) {
+      const { hidden, existingDirectories } = needingLeave(topLevel);
+      if (hidden.length > 0) {
+        throw new SealdropError('E_BAD_PATH', `the offer would create hidden ${shownNames(hidden)} in the destination; receive with --merge to allow that`);
+      }
+      if (existingDirectories.length > 0) {
+        throw new SealdropError('E_EXISTS', `the offer would write into ${shownNames(existingDirectories)}, which existed before it; receive with --merge to allow that, or have the sender send them inside a new directory`);
+      }
+    }
+    const own: RecordedDirectory[] = [];
+    for (const entry of topLevel) {
+      if (!entry.isDirectory) continue;
+      const directory = path.join(this.root, entry.name);
+      if (!entry.exists) {
+        try {
+          mkdirSync(directory, { mode: 0o755 });
+          this.#createdDirectories.push(directory);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          if (!merge) throw new SealdropError('E_EXISTS', `${shownNames([entry])} appeared in the destination while the offer waited; nothing was written`);
+          continue;
+        }
+      } else if (!entry.createdByEarlierAttempt) {
+        continue; // an existing directory the person let the offer merge into: not the offer's own
+      }
+      const stats = lstatSync(directory);
+      if (stats.isDirectory()) own.push({ name: entry.name, ...identityOf(stats) });
+    }
+    const digest = offerDigest(entries);
+    if (own.length > 0) {
+      writeOfferRecord(this.root, identityOf(lstatSync(this.root)), digest, own);
+      this.#recordedOffer = digest;
+    }
+  }
+
+  /** The transfer landed: its record of created directories goes. */
+  complete(): void {
+    this.#forgetOffer(true);
+  }
+
+  /** Ends this transfer's hold on the record of created directories, removing it or not. */
+  #forgetOffer(remove: boolean): void {
+    const digest = this.#recordedOffer;
+    if (remove && digest !== null) attempt(() => removeOfferRecord(this.root, digest));
+    this.#recordedOffer = null;
   }
 
   #checkTarget(entryPath: string): void {
@@ -280,6 +353,20 @@ export class Destination {
     this.#unsyncedDirectories.clear();
   }
 
+  /**
+   * Takes back the final names `commit` gave, after a later commit failed (section 6: an
+   * incomplete transfer keeps no file under its final name). A name is removed only while it still
+   * leads to the very file this transfer wrote: someone may have put a file of their own there since.
+   */
+  unland(parts: readonly PartFile[]): void {
+    for (const part of parts) {
+      attempt(() => {
+        const stats = lstatOrNull(part.finalPath);
+        if (stats?.isFile() && stats.dev === part.device && stats.ino === part.inode) unlinkSync(part.finalPath);
+      });
+    }
+  }
+
   /** Removes part files and, if now empty, the directories this transfer created. */
   async discard(parts: readonly PartFile[]): Promise<void> {
     for (const part of parts) {
@@ -288,11 +375,13 @@ export class Destination {
     }
     // rmdir fails on a directory that is not empty: one holding anything but this transfer's files stays.
     for (const directory of [...this.#createdDirectories].reverse()) attempt(() => rmdirSync(directory));
+    this.#forgetOffer(true);
   }
 
   /** Closes part files but keeps them (and their records) for a later resume. */
   async keep(parts: readonly PartFile[]): Promise<void> {
     for (const part of parts) await part.handle.close().catch(() => undefined);
+    this.#forgetOffer(false);
   }
 }
 

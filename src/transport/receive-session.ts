@@ -11,6 +11,7 @@ import { forDisplay } from '../protocol/display.js';
 import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
 import { assertOfferPaths } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
+import type { TopLevelFacts } from '../protocol/top-level.js';
 import type { Destination, PartFile } from './destination.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
 import { PartFileSink } from './part-file-sink.js';
@@ -38,6 +39,18 @@ export interface FilesOfferSummary {
   readonly totalBytes: number;
 }
 
+/** An offer as the person is asked about it: with its top-level entries (section 6 step 2). */
+export interface OfferToDecide extends FilesOfferSummary {
+  readonly topLevel: readonly TopLevelFacts[];
+}
+
+/**
+ * The person's answer: decline, accept, or accept and also allow what section 6 step 2 guards
+ * (writing into directories that existed before, creating hidden top-level entries). Only
+ * `merge` allows those: an offer that needs them and is only accepted is refused.
+ */
+export type OfferAnswer = 'decline' | 'accept' | 'merge';
+
 export interface ReceivedFile {
   readonly path: string;
   readonly size: number;
@@ -45,20 +58,23 @@ export interface ReceivedFile {
 }
 
 export type ReceiveResult =
-  | { readonly kind: 'files'; readonly name: string; readonly files: readonly ReceivedFile[]; readonly totalBytes: number }
+  | { readonly kind: 'files'; readonly name: string; readonly files: readonly ReceivedFile[]; readonly totalBytes: number; readonly topLevel: readonly TopLevelFacts[] }
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'declined'; readonly name: string };
 
 export interface ReceiveOptions {
   readonly destination: Destination;
-  /** Asks the person (or answers for them); true accepts. Only called for file offers. */
-  readonly decide: (offer: FilesOfferSummary) => Promise<boolean>;
-  readonly onOffer?: (offer: FilesOfferSummary) => void;
+  /** Asks the person (or answers for them). Only called for file offers. */
+  readonly decide: (offer: OfferToDecide) => Promise<OfferAnswer>;
+  readonly onOffer?: (offer: OfferToDecide) => void;
   readonly onProgress?: (progress: TransferProgress) => void;
 }
 
 export async function receiveTransfer(connection: SecureConnection, options: ReceiveOptions): Promise<ReceiveResult> {
   const parts: PartFile[] = [];
+  // From the first look at the destination until ACCEPT, a refusal's details (which path exists,
+  // the free space, a link found here) are for the person only: the peer learns the code.
+  let refusalIsPrivate = false;
   try {
     const offer = parseOffer(await connection.expect(RecordType.OFFER));
     if (offer.kind === 'text') return await receiveText(connection, offer.text);
@@ -66,9 +82,12 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
 
     const summary = await readWholeOffer(connection, offer);
     assertOfferPaths(summary.files.map((f) => f.path));
+    refusalIsPrivate = true;
     await options.destination.checkOffer(summary.files, summary.totalBytes);
-    options.onOffer?.(summary);
-    if (!(await options.decide(summary))) {
+    const toDecide: OfferToDecide = { ...summary, topLevel: options.destination.describeTopLevel(summary.files) };
+    options.onOffer?.(toDecide);
+    const answer = await options.decide(toDecide);
+    if (answer === 'decline') {
       await connection.sendJson(RecordType.DECLINE, { reason: 'the receiver declined the offer' });
       await connection.close();
       return { kind: 'declined', name: summary.name };
@@ -76,9 +95,11 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     // Only an accepted offer writes, so only it takes the locks: an offer of a million paths
     // costs no files before the person has said yes, and a prompt holds no lock.
     await options.destination.claim(summary.files);
+    await options.destination.admit(summary.files, answer === 'merge');
     const resumable = await findResumable(options.destination, summary.files);
     const resume = [...resumable].map(([index, prefix]) => ({ index, offset: prefix.bytes, sha256: prefix.hash.copy().digest('hex') }));
     await connection.sendJson(RecordType.ACCEPT, { resume });
+    refusalIsPrivate = false;
 
     const received: ReceivedFile[] = [];
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
@@ -99,20 +120,42 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
       received.push({ path: entry.path, size: entry.size, sha256 });
     }
     await connection.expect(RecordType.DONE);
-    for (const part of parts.splice(0)) await options.destination.commit(part);
-    await options.destination.syncCommitted();
+    await commitAll(options.destination, parts);
     await connection.sendJson(RecordType.RECEIPT, { files: received.map((f, index) => ({ index, sha256: f.sha256 })) });
     await connection.close();
-    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes };
+    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes, topLevel: toDecide.topLevel };
   } catch (error) {
     const failure = error instanceof SealdropError ? error : localFailure(error);
     if (isResumable(failure)) await options.destination.keep(parts);
     else await options.destination.discard(parts);
-    await connection.fail(failure);
+    await connection.fail(failure, refusalIsPrivate ? `the receiver refused the offer (${failure.code})` : undefined);
     throw failure;
   } finally {
     await options.destination.release();
   }
+}
+
+/**
+ * Section 6: every file lands under its final name, or none does. A commit can fail halfway (a
+ * name that appeared during the transfer, a part file that was replaced, an I/O error), and even
+ * a check of every part beforehand could not prevent that: the name can appear between the check
+ * and the link. So what this transfer already landed is taken back, and `parts` is left for the
+ * caller to discard; once all have landed, it is emptied.
+ */
+async function commitAll(destination: Destination, parts: PartFile[]): Promise<void> {
+  const landed: PartFile[] = [];
+  try {
+    for (const part of parts) {
+      await destination.commit(part);
+      landed.push(part);
+    }
+    await destination.syncCommitted();
+  } catch (error) {
+    destination.unland(landed);
+    throw error;
+  }
+  parts.splice(0);
+  destination.complete();
 }
 
 /** Part files kept from an earlier transfer of the same entries, by offer index. */

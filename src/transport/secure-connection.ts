@@ -83,11 +83,12 @@ export class SecureConnection {
 
   /**
    * Tells the peer why we stop (sealed ERROR), if the socket still takes writes and the error is
-   * ours, then closes. A local error's details (file system paths, say) stay on this machine.
+   * ours, then closes. A local error's details (file system paths, say) stay on this machine, and
+   * so does whatever the caller gives `messageForPeer` in place of the error's own message.
    */
-  async fail(error: SealdropError): Promise<void> {
+  async fail(error: SealdropError, messageForPeer?: string): Promise<void> {
     if (this.socket.writable && isWireErrorCode(error.code) && !(error instanceof PeerStopped)) {
-      const message = error.code === 'E_INTERNAL' ? 'the other side hit a local error and stopped' : error.message;
+      const message = messageForPeer ?? (error.code === 'E_INTERNAL' ? 'the other side hit a local error and stopped' : error.message);
       try {
         await this.sendJson(RecordType.ERROR, { code: error.code, message });
       } catch {

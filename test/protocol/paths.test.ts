@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type PathRule, assertOfferPaths, findPathViolation } from '../../src/protocol/paths.js';
 import { loadVectors } from '../support/vectors.js';
+import { partFileName } from '../../src/transport/destination.js';
+import { lockFileName } from '../../src/transport/entry-lock.js';
 import { thrownBy } from '../support/errors.js';
 
 interface PathCase {
@@ -230,5 +232,21 @@ describe('findPathViolation: scale', () => {
     const paths = Array.from({ length: 1_000 }, (_, i) => `${deep}f${i}`);
     expect(findPathViolation(paths)).toBeNull();
     expect(findPathViolation([...paths, deep.slice(0, -1)])?.rule).toBe('directory-prefix');
+  });
+});
+
+describe('findPathViolation: the receiver\'s working names (section 5)', () => {
+  it('refuses a segment that names a part file, its record, an entry lock or any other .sealdrop- file, in any ASCII case', () => {
+    const working = [partFileName('a.txt'), `${partFileName('a.txt')}.json`, lockFileName('a.txt'), '.sealdrop-anything'];
+    for (const name of working) {
+      for (const path of [name, `dir/${name}`, `${name}/inner.txt`, name.toUpperCase()]) {
+        expect(findPathViolation([path]), path).toEqual({ rule: 'working-name', index: 0, path });
+      }
+    }
+    expect(thrownBy(() => assertOfferPaths(['b.txt', `${partFileName('a.txt')}.json`, 'a.txt']))).toMatchObject({ code: 'E_BAD_PATH' });
+  });
+
+  it('still accepts names that only look alike', () => {
+    expect(findPathViolation(['sealdrop-notes.txt', '.sealdrop', 'x.sealdrop-1.part', 'dir/.sealdrop'])).toBeNull();
   });
 });

@@ -116,7 +116,7 @@ describe('receiving session', () => {
     const destination = await Destination.open(dir.name, overwrite);
     const result = listener
       .acceptSecure({ codeBytes: Buffer.from(CODE), intent: Intent.RECEIVE })
-      .then((connection) => receiveTransfer(connection, { destination, decide: async () => true }))
+      .then((connection) => receiveTransfer(connection, { destination, decide: async () => 'accept' }))
       .finally(() => listener.close());
     result.catch(() => undefined);
     const peer = await TestPeer.connect(listener.port);

@@ -5,7 +5,8 @@ import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { Destination } from '../../transport/destination.js';
 import { Listener, type ListenerEvent } from '../../transport/listener.js';
-import { isResumable, receiveTransfer, type FilesOfferSummary, type ReceiveResult } from '../../transport/receive-session.js';
+import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
+import { isResumable, receiveTransfer, type OfferAnswer, type OfferToDecide, type ReceiveResult } from '../../transport/receive-session.js';
 import { joinHostPort, reachableAddresses } from '../addresses.js';
 import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
@@ -20,12 +21,10 @@ export interface ReceiveArguments {
   readonly code?: string;
   readonly yes: boolean;
   readonly overwrite: boolean;
+  /** Lets an offer write into directories that exist and create hidden top-level entries (section 6 step 2). */
+  readonly merge: boolean;
   readonly handshakeTimeout: number;
 }
-
-/** How many offered paths are listed before "… and N more". */
-const OFFER_LINES_SHOWN = 10;
-
 
 export async function runReceive(args: ReceiveArguments, output: Output): Promise<void> {
   const given = await readCode(args.code, output, { prompt: false });
@@ -71,8 +70,8 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
     try {
       return await receiveTransfer(connection, {
         destination,
-        decide: (offer) => decide(offer, args.yes, output),
-        onOffer: (offer) => describeOffer(offer, output),
+        decide: (offer) => decide(offer, args, output),
+        onOffer: (offer) => describeOffer(offer, destination.root, output),
         onProgress: (progress) => output.progress(progress),
       });
     } catch (error) {
@@ -98,19 +97,44 @@ function reportListenerEvent(event: ListenerEvent, output: Output): void {
   if (attemptsLeft > 0) output.spin('Waiting for the sender…');
 }
 
-function describeOffer(offer: FilesOfferSummary, output: Output): void {
-  output.info(`Incoming: ${offer.name} (${plural(offer.files.length, 'file')}, ${formatBytes(offer.totalBytes)})`);
-  for (const file of offer.files.slice(0, OFFER_LINES_SHOWN)) output.info(`  ${forDisplay(file.path)}  ${formatBytes(file.size)}`);
-  if (offer.files.length > OFFER_LINES_SHOWN) output.info(`  … and ${offer.files.length - OFFER_LINES_SHOWN} more`);
+/**
+ * Section 6 step 2: every top-level entry of the offer and which exist here, whatever --quiet or
+ * --json say. The offer's name is only what the sender calls it; these are what lands.
+ */
+function describeOffer(offer: OfferToDecide, root: string, output: Output): void {
+  const count = offer.topLevel.length;
+  output.essential(`Incoming: ${offer.name} (${plural(offer.files.length, 'file')}, ${formatBytes(offer.totalBytes)})`);
+  output.essential(`It puts ${count} top-level ${count === 1 ? 'entry' : 'entries'} into ${forDisplay(root)}:`);
+  for (const entry of offer.topLevel) output.essential(`  ${describeEntry(entry)}`);
 }
 
-async function decide(offer: FilesOfferSummary, yes: boolean, output: Output): Promise<boolean> {
-  if (yes) return true;
+function describeEntry(entry: TopLevelFacts): string {
+  const size = entry.isDirectory ? `${plural(entry.fileCount, 'file')}, ${formatBytes(entry.totalBytes)}` : formatBytes(entry.totalBytes);
+  const notes = [
+    entry.createdByEarlierAttempt ? 'created by an earlier attempt of this transfer' : entry.exists ? 'ALREADY EXISTS here' : '',
+    isHiddenName(entry.name) ? 'hidden' : '',
+  ].filter(Boolean);
+  return `${shownNames([entry])}  ${size}${notes.length > 0 ? `  (${notes.join(', ')})` : ''}`;
+}
+
+async function decide(offer: OfferToDecide, args: ReceiveArguments, output: Output): Promise<OfferAnswer> {
+  const accepted: OfferAnswer = args.merge ? 'merge' : 'accept';
+  // With --yes alone, the session refuses an offer that needs leave: --yes was given before anyone saw it.
+  if (args.yes) return accepted;
   if (!canAsk()) {
     output.warn('no terminal to ask whether to accept: declining (run with --yes to accept without asking)');
-    return false;
+    return 'decline';
   }
-  return confirm(`Accept ${plural(offer.files.length, 'file')} (${formatBytes(offer.totalBytes)})?`);
+  const what = `${plural(offer.files.length, 'file')} (${formatBytes(offer.totalBytes)})`;
+  const { hidden, existingDirectories } = needingLeave(offer.topLevel);
+  if (args.merge || hidden.length + existingDirectories.length === 0) return (await confirm(`Accept ${what}?`)) ? accepted : 'decline';
+  // A yes counts as leave only to a question that named what it allows.
+  const newHidden = hidden.filter((entry) => !existingDirectories.includes(entry));
+  const allows = [
+    existingDirectories.length > 0 ? `writes into existing ${shownNames(existingDirectories)}` : '',
+    newHidden.length > 0 ? `creates hidden ${shownNames(newHidden)}` : '',
+  ].filter(Boolean);
+  return (await confirm(`The offer ${allows.join(', and ')}. Accept ${what} and merge?`)) ? 'merge' : 'decline';
 }
 
 function report(result: ReceiveResult, root: string, output: Output): void {
@@ -126,6 +150,14 @@ function report(result: ReceiveResult, root: string, output: Output): void {
     case 'files':
       for (const file of result.files) output.result(sha256sumLine(file.sha256, file.path));
       output.info(`Received and verified ${plural(result.files.length, 'file')} (${formatBytes(result.totalBytes)}) in ${root}`);
-      output.jsonResult({ ok: true, kind: 'files', destination: root, totalBytes: result.totalBytes, files: result.files.map(({ path, size, sha256 }) => ({ path, size, sha256 })) });
+      output.jsonResult({
+        ok: true,
+        kind: 'files',
+        destination: root,
+        totalBytes: result.totalBytes,
+        files: result.files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
+        // What the person was shown before accepting (section 6 step 2), for a script to check.
+        topLevel: result.topLevel.map(({ name, isDirectory, fileCount, totalBytes, exists }) => ({ name, isDirectory, fileCount, totalBytes, existed: exists })),
+      });
   }
 }
