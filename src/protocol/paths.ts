@@ -195,13 +195,16 @@ const RULE_DESCRIPTIONS: Readonly<Record<PathRule, string>> = {
     'clashes with an earlier path of the offer: one is a directory of the other (ignoring ASCII letter case)',
 };
 
-/** Throws E_BAD_PATH, naming the rule and the path, if the offer breaks a rule of section 5. */
-export function assertOfferPaths(paths: readonly string[]): void {
-  const violation = findPathViolation(paths);
-  if (violation === null) return;
-  const { rule, index, path } = violation;
-  throw new SealdropError(
+/** The E_BAD_PATH error for a violation, naming the rule and the path. */
+export function describePathViolation({ rule, index, path }: PathViolation): SealdropError {
+  return new SealdropError(
     'E_BAD_PATH',
     `The offer was refused: path ${index} "${forDisplay(path)}" ${RULE_DESCRIPTIONS[rule]} (rule ${rule}).`,
   );
+}
+
+/** Throws E_BAD_PATH, naming the rule and the path, if the offer breaks a rule of section 5. */
+export function assertOfferPaths(paths: readonly string[]): void {
+  const violation = findPathViolation(paths);
+  if (violation !== null) throw describePathViolation(violation);
 }

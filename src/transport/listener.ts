@@ -20,6 +20,7 @@ export interface AcceptOptions {
   readonly codeBytes: Buffer;
   readonly intent: Intent;
   readonly handshakeTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
   readonly onEvent?: (event: ListenerEvent) => void;
 }
 

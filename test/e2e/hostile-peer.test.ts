@@ -23,8 +23,8 @@ afterAll(killLeftovers);
 const CODE = '4-hostile-peer-test';
 const digestOf = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-async function receiverAndPeer(sd: E2EScope, out = sd.ws.out) {
-  const receiver = await sd.startReceiver({ out, code: CODE, args: ['--yes'] });
+async function receiverAndPeer(sd: E2EScope, out = sd.ws.out, args: readonly string[] = []) {
+  const receiver = await sd.startReceiver({ out, code: CODE, args: ['--yes', ...args] });
   const peer = await TestPeer.connect(receiver.port);
   sd.sockets.push(peer.socket);
   return { receiver, peer };
@@ -146,6 +146,43 @@ describe('a hostile sender against the real receiver, after the handshake', () =
     await peer.handshake('initiator', CODE, Intent.SEND);
     peer.sendRaw(frameHeader(2 ** 31));
     await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  /** `count` entries with long, distinct paths, about 250 bytes of JSON each. */
+  const longEntries = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => ({ path: `${'d'.repeat(100)}-${from + i}/${'f'.repeat(100)}-${from + i}`, size: 1, mode: 0o644, mtime: 0 }));
+
+  e2e('an offer continued over ever more records: E_TOO_LARGE at the 16 MiB limit, nothing written', { timeout: 20_000 }, async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    const perRecord = 4_000; // just under 1 MiB of JSON a record
+    const records = 24; // 24 MiB in all
+    const total = perRecord * records;
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'many', fileCount: total, totalBytes: total, files: longEntries(0, perRecord), more: true });
+    for (let r = 1; r < records; r += 1) peer.send(RecordType.OFFER, { kind: 'files', files: longEntries(r * perRecord, perRecord), more: r < records - 1 });
+    const error = JSON.parse((await peer.nextRecord())!.body.toString());
+    expect(error).toMatchObject({ code: 'E_TOO_LARGE' });
+    expect(error.message).toContain('16 MiB');
+    peer.destroy(); // the rest of the offer stays unread
+    await expectReceiverExit(sd, receiver, 5, 'E_TOO_LARGE');
+  });
+
+  e2e('an empty continuation record: E_PROTOCOL instead of waiting forever', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'a', fileCount: 2, totalBytes: 2, files: longEntries(0, 1), more: true });
+    for (let r = 0; r < 3; r += 1) peer.send(RecordType.OFFER, { kind: 'files', files: [], more: true });
+    expect(JSON.parse((await peer.nextRecord())!.body.toString()).code).toBe('E_PROTOCOL');
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('a sender that goes silent after the handshake: given up after --idle-timeout, the receiver waits for a retry', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd, sd.ws.out, ['--idle-timeout', '0.5']);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    await receiver.process.waitForLine('stderr', /the transfer broke off \(E_TIMEOUT: the other side went silent: nothing arrived for 0\.5 s while waiting for OFFER\)/);
+    expect(await peer.nextRecord()).toBeNull(); // closed, without an ERROR
+    expect(receiver.process.running).toBe(true);
+    expect(listTree(sd.ws.out)).toEqual([]);
   });
 
   const badPaths: Array<[string, string[]]> = [

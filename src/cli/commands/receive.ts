@@ -21,6 +21,8 @@ export interface ReceiveArguments {
   readonly yes: boolean;
   readonly overwrite: boolean;
   readonly handshakeTimeout: number;
+  /** Seconds a sender that owes a record may stay silent. */
+  readonly idleTimeout: number;
 }
 
 /** How many offered paths are listed before "… and N more". */
@@ -60,6 +62,7 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
       codeBytes,
       intent: Intent.RECEIVE,
       handshakeTimeoutMs: args.handshakeTimeout * 1000,
+      idleTimeoutMs: args.idleTimeout * 1000,
       onEvent: (event) => reportListenerEvent(event, output),
     });
     const removeCleanup = onInterrupt(() => connection.socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted')));
