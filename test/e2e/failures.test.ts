@@ -45,7 +45,7 @@ describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
 
     const wrong = sd.startSender({ to: receiver.address, code: '5-wrong-code-here', paths: [source] });
     expect(await wrong.waitForExit(), wrong.describe()).toBe(3);
-    expect(wrong.stderr).toMatch(/^sealdrop: E_WRONG_CODE: /m);
+    expect(wrong.stderr).toMatch(/^sealdrop: E_WRONG_CODE: the other side says the code is wrong: either one of you typed it wrong, or someone in between tried to guess it/m);
     expect(wrong.stdout).toBe('');
 
     const report = await receiver.process.waitForLine('stderr', /^sealdrop: warning: connection from 127\.0\.0\.1:\d+ failed: E_WRONG_CODE: .*\(2 attempts left\)$/);

@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, vi } from 'vitest';
 import { ELEMENT_BYTES, i2osp } from '../../src/crypto/group.js';
 import { encodeFrame, expectHandshakeFrame, frameHeader } from '../../src/protocol/frames.js';
 import { Intent, Role, encodeHello, encodeFail } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
-import { killLeftovers } from '../support/cli.js';
+import { killLeftovers, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -244,6 +244,29 @@ describe('a hostile peer during the handshake: refused, and the receiver keeps w
     await peer.closedByPeer();
     await receiver.process.waitForLine('stderr', /connection from .* failed/);
     expect(receiver.process.running).toBe(true);
+  });
+
+  const failures = (child: SealdropProcess) => child.lines('stderr').filter((line) => /connection from .* failed/.test(line));
+
+  e2e('three connections that only send FAIL "wrong code" do not spend the code; a real send still works', async ({ sd }) => {
+    writeFileSync(path.join(sd.ws.src, 'a.txt'), 'abc');
+    const { receiver, peer: first } = await receiverAndPeer(sd);
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const peer = attempt === 0 ? first : await TestPeer.connect(receiver.port);
+      sd.sockets.push(peer.socket);
+      peer.sendRaw(encodeFrame(encodeFail('wrong code'))); // 15 bytes, no DH work
+      await peer.closedByPeer();
+      // One handshake at a time: the next connection only once this one is reported.
+      await vi.waitFor(() => expect(failures(receiver.process)).toHaveLength(attempt + 1), { timeout: 5_000 });
+    }
+    expect(failures(receiver.process).every((line) => line.includes('E_HANDSHAKE: the peer ended the handshake: wrong code'))).toBe(true);
+    expect(receiver.process.stderr).not.toContain('attempt');
+    expect(receiver.process.stderr).not.toContain('E_CODE_SPENT');
+    expect(receiver.process.running).toBe(true);
+    const sender = sd.startSender({ to: receiver.address, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')] });
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(listTree(sd.ws.out)).toEqual(['a.txt']);
   });
 
   e2e('p-1 and p as elements: invalid element', async ({ sd }) => {
