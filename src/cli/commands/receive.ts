@@ -1,6 +1,7 @@
 /** `sealdrop receive`: listen, show the code and the command for the other side, receive, verify. */
 import { SealdropError } from '../../errors.js';
 import { generateCode, normaliseCode } from '../../protocol/code.js';
+import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { Destination } from '../../transport/destination.js';
@@ -34,6 +35,8 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   const code = given?.text ?? generateCode();
   const codeBytes = given?.bytes ?? normaliseCode(code);
   const destination = await Destination.open(args.out, args.overwrite);
+  // A chosen code guards the files as well as a generated one only if it takes as many guesses.
+  if (given !== null) assertStrongCode(given.bytes);
   const listener = await Listener.open(args.host, args.port);
   const removeCleanup = onInterrupt(() => void listener.close());
   try {
