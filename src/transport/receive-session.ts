@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { partsLength } from '../protocol/byte-parts.js';
 import { forDisplay } from '../protocol/display.js';
-import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
+import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer, type OfferContinuation } from '../protocol/messages.js';
 import { OfferPathChecker, describePathViolation } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { Destination, PartFile } from './destination.js';
@@ -39,7 +39,8 @@ const RESUMABLE_CODES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_TIMEOUT', 
 
 /**
  * Failures that leave the code valid and the part files worth keeping for a resume: the
- * connection dropped, the sender gave up (its own ERROR), or the person pressed Ctrl-C. Anything
+ * connection dropped, or the sender went silent (E_TIMEOUT: a connection lost without a reset
+ * looks just like that), the sender gave up (its own ERROR), or the person pressed Ctrl-C. Anything
  * else (a protocol breach, a hash mismatch, a refusal) discards what this transfer wrote.
  */
 export function isResumable(error: SealdropError): boolean {
@@ -169,7 +170,7 @@ async function readWholeOffer(connection: SecureConnection, first: Offer & { kin
   const checker = new OfferPathChecker();
   const files: FileEntry[] = [];
   let offerBytes = firstBytes;
-  let record: { readonly files: readonly FileEntry[]; readonly more: boolean } = first;
+  let record: OfferContinuation = first;
   for (;;) {
     if (offerBytes > maxOfferBytes) throw offerTooLarge(maxOfferBytes);
     const violation = checker.check(record.files.map((f) => f.path));

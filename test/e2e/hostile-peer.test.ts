@@ -299,10 +299,10 @@ describe('a hostile peer during the handshake: refused, and the receiver keeps w
 });
 
 describe('a hostile receiver against the real sender', () => {
-  async function senderAgainst(sd: E2EScope, behave: (peer: TestPeer) => Promise<void>) {
+  async function senderAgainst(sd: E2EScope, behave: (peer: TestPeer) => Promise<void>, args: readonly string[] = []) {
     writeFileSync(path.join(sd.ws.src, 'a.txt'), 'abc');
     const server = await TestPeer.listen();
-    const sender = sd.startSender({ to: `127.0.0.1:${server.port}`, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')] });
+    const sender = sd.startSender({ to: `127.0.0.1:${server.port}`, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')], args });
     const peer = await server.accepted;
     sd.sockets.push(peer.socket);
     server.close();
@@ -320,6 +320,22 @@ describe('a hostile receiver against the real sender', () => {
     });
     expect(await sender.waitForExit()).toBe(1);
     expect(sender.stderr).toContain('E_INTEGRITY');
+  });
+
+  e2e('waits for ACCEPT while the receiver\'s person decides, but gives up on a receiver silent after DONE: E_TIMEOUT', { timeout: 15_000 }, async ({ sd }) => {
+    const sender = await senderAgainst(
+      sd,
+      async (peer) => {
+        await peer.handshake('responder', CODE, Intent.RECEIVE);
+        await peer.nextRecord();
+        await new Promise((resolve) => setTimeout(resolve, 1_500)); // three idle timeouts at the prompt
+        peer.send(RecordType.ACCEPT, { resume: [] });
+        while ((await peer.nextRecord())?.type !== RecordType.DONE);
+      },
+      ['--idle-timeout', '0.5'],
+    );
+    expect(await sender.waitForExit()).toBe(1);
+    expect(sender.stderr).toMatch(/^sealdrop: E_TIMEOUT: the other side went silent: nothing arrived for 0\.5 s while waiting for RECEIPT/m);
   });
 
   e2e('a FAIL with terminal escapes reaches the person with them replaced', async ({ sd }) => {
