@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs/yargs';
 import { SealdropError, toSealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../transport/idle-watch.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../transport/secure-connection.js';
 import { EXIT_OK, exitStatusFor } from './exit-status.js';
 import { interruption } from './interrupt.js';
@@ -53,8 +54,9 @@ async function main(argv: string[]): Promise<number> {
             .option('overwrite', { type: 'boolean', default: false, describe: 'Replace existing files (atomically, after verification)' })
             .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
             .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
-            .check((a) => checkPort(a.port)),
-        (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'] }, out), a),
+            .option('idle-timeout', IDLE_TIMEOUT_OPTION)
+            .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout'])),
+        (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'], idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
         'send [paths..]',
@@ -64,8 +66,10 @@ async function main(argv: string[]): Promise<number> {
             .positional('paths', { type: 'string', array: true, default: [] as string[], describe: 'Files and directories to send' })
             .option('to', { type: 'string', demandOption: true, describe: 'The receiver, as HOST:PORT' })
             .option('code', { type: 'string', describe: 'The code the receiver shows (else SEALDROP_CODE, else asked)' })
-            .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' }),
-        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text }, out), a),
+            .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' })
+            .option('idle-timeout', IDLE_TIMEOUT_OPTION)
+            .check((a) => checkIdleTimeout(a['idle-timeout'])),
+        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text, idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
         'hash <files..>',
@@ -92,6 +96,17 @@ async function main(argv: string[]): Promise<number> {
     output.jsonResult({ ok: false, code: failure.code, message: failure.message });
     return exitStatusFor(failure.code);
   }
+}
+
+const IDLE_TIMEOUT_OPTION = {
+  type: 'number',
+  default: DEFAULT_IDLE_TIMEOUT_MS / 1000,
+  describe: 'Seconds the other side may stay silent when it owes a reply (not while its person decides)',
+} as const;
+
+function checkIdleTimeout(seconds: number): true {
+  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new SealdropError('E_USAGE', `--idle-timeout must be a number of seconds above 0, got ${seconds}`);
+  return true;
 }
 
 function checkPort(port: number): true {

@@ -95,16 +95,44 @@ async function failingWithFail<T>(channel: HandshakeChannel, steps: () => Promis
     return await steps();
   } catch (error) {
     if (error instanceof HandshakeViolation && error.failText !== null) channel.send(encodeFail(error.failText));
-    throw translatePeerFail(error);
+    throw error;
   }
 }
 
-/** A peer's FAIL "wrong code" is the one a person can act on: say so plainly. */
-function translatePeerFail(error: unknown): unknown {
-  if (error instanceof PeerFailed && error.peerReason === FailText.WRONG_CODE) {
-    return new SealdropError('E_WRONG_CODE', 'the other side says the code is wrong: check the code with them and try again');
+/**
+ * The responder verified CONFIRM_I and it was wrong: the initiator used another code. This is the
+ * only handshake failure that counts as an attempt (section 7). A FAIL "wrong code" from the peer
+ * never does: it is unauthenticated, so anyone could send it in 15 bytes without any DH work.
+ */
+export class WrongCodeAttempt extends HandshakeViolation {
+  constructor() {
+    super('someone tried to connect with a wrong code', FailText.WRONG_CODE, 'E_WRONG_CODE');
   }
-  return error;
+}
+
+/** Whether a failed handshake spends one of the responder's attempts at the code (section 7). */
+export function countsAsAttempt(error: unknown): boolean {
+  return error instanceof WrongCodeAttempt;
+}
+
+/** What both people can do when the code did not match, after magic-wormhole's advice. */
+const WRONG_CODE_ADVICE =
+  'Check the code with the other person, then try again; the receiver allows 3 wrong tries per code, so if it keeps failing, run receive again for a new code.';
+
+/**
+ * CONFIRM_R, or E_WRONG_CODE if the responder answers our CONFIRM_I with FAIL "wrong code". That
+ * FAIL is unauthenticated, but it is the one a person can act on, whoever sent it.
+ */
+function expectConfirmR(payload: Buffer): Buffer {
+  try {
+    return expectHandshakePayload(payload, HandshakeType.CONFIRM, CONFIRM_PAYLOAD_BYTES, 'CONFIRM');
+  } catch (error) {
+    if (!(error instanceof PeerFailed) || error.peerReason !== FailText.WRONG_CODE) throw error;
+    throw new SealdropError(
+      'E_WRONG_CODE',
+      `the other side says the code is wrong: either one of you typed it wrong, or someone in between tried to guess it and guessed wrong. ${WRONG_CODE_ADVICE}`,
+    );
+  }
 }
 
 export function initiatorHandshake(channel: HandshakeChannel, options: HandshakeOptions): Promise<SecureSession> {
@@ -130,11 +158,15 @@ export function initiatorHandshake(channel: HandshakeChannel, options: Handshake
     const keys = deriveSessionKeys(S1, c.raise(Z_r), T2);
     channel.send(encodeConfirm(confirmationMac(keys.m_i, T2)));
 
-    const confirmR = await channel.receive();
-    const mac = expectHandshakePayload(confirmR.payload, HandshakeType.CONFIRM, CONFIRM_PAYLOAD_BYTES, 'CONFIRM');
+    const mac = expectConfirmR((await channel.receive()).payload);
     if (!macsEqual(confirmationMac(keys.m_r, T2), mac)) {
       // No FAIL here: the responder has finished its handshake and reads only records (section 4).
-      throw new HandshakeViolation('the other side does not know this code (or someone is trying to intercept): nothing was sent', null, 'E_WRONG_CODE');
+      // An honest responder with another code would have sent FAIL "wrong code" instead.
+      throw new HandshakeViolation(
+        `the other side did not prove that it knows the code, so nothing was sent: someone in between may be trying to intercept the transfer, or the other side is not sealdrop. ${WRONG_CODE_ADVICE}`,
+        null,
+        'E_WRONG_CODE',
+      );
     }
     return {
       sealer: new RecordSealer(keys.k_i2r),
@@ -167,9 +199,7 @@ export function responderHandshake(channel: HandshakeChannel, options: Handshake
 
     const confirmI = await channel.receive();
     const mac = expectHandshakePayload(confirmI.payload, HandshakeType.CONFIRM, CONFIRM_PAYLOAD_BYTES, 'CONFIRM');
-    if (!macsEqual(confirmationMac(keys.m_i, T2), mac)) {
-      throw new HandshakeViolation('someone tried to connect with a wrong code', FailText.WRONG_CODE, 'E_WRONG_CODE');
-    }
+    if (!macsEqual(confirmationMac(keys.m_i, T2), mac)) throw new WrongCodeAttempt();
     channel.send(encodeConfirm(confirmationMac(keys.m_r, T2)));
     return {
       sealer: new RecordSealer(keys.k_r2i),

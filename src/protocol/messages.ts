@@ -127,7 +127,10 @@ export function parseOfferContinuation(body: Uint8Array): OfferContinuation {
   const what = 'OFFER continuation';
   const object = parseJsonObject(body, what);
   if (object.kind !== 'files') throw malformed(what, '"kind" must be "files"');
-  return { files: parseEntries(object, what), more: optionalMore(object, what) };
+  const files = parseEntries(object, what);
+  // Section 5: every continuation holds at least one entry; empty ones with "more" would never end.
+  if (files.length === 0) throw malformed(what, '"files" must hold at least one entry');
+  return { files, more: optionalMore(object, what) };
 }
 
 export function parseAccept(body: Uint8Array): ResumePoint[] {

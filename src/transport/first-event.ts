@@ -6,15 +6,20 @@
  */
 import type { EventEmitter } from 'node:events';
 
-export function firstEvent(emitter: EventEmitter, events: readonly string[]): Promise<string> {
+/** The event that came first; with `timeoutMs`, 'timeout' if none came within that time. */
+export function firstEvent(emitter: EventEmitter, events: readonly string[], timeoutMs?: number): Promise<string> {
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (outcome: string) => {
+      clearTimeout(timer);
+      for (const [name, added] of listeners) emitter.off(name, added);
+      resolve(outcome);
+    };
     const listeners = events.map((event) => {
-      const listener = () => {
-        for (const [name, added] of listeners) emitter.off(name, added);
-        resolve(event);
-      };
+      const listener = () => settle(event);
       emitter.on(event, listener);
       return [event, listener] as const;
     });
+    if (timeoutMs !== undefined) timer = setTimeout(() => settle('timeout'), timeoutMs);
   });
 }

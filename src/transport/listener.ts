@@ -7,6 +7,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { SealdropError, toSealdropError } from '../errors.js';
 import type { Intent } from '../protocol/handshake-messages.js';
+import { countsAsAttempt } from '../protocol/handshake.js';
 import { secureSocket, type SecureConnection } from './secure-connection.js';
 
 /** Section 7: after this many wrong CONFIRM_I the responder stops listening for the code. */
@@ -20,6 +21,7 @@ export interface AcceptOptions {
   readonly codeBytes: Buffer;
   readonly intent: Intent;
   readonly handshakeTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
   readonly onEvent?: (event: ListenerEvent) => void;
 }
 
@@ -77,7 +79,7 @@ export class Listener {
       } catch (error) {
         this.#busy = false;
         const failure = toSealdropError(error);
-        if (failure.code === 'E_WRONG_CODE') this.#wrongCodes += 1;
+        if (countsAsAttempt(failure)) this.#wrongCodes += 1;
         const attemptsLeft = MAX_WRONG_CODE_ATTEMPTS - this.#wrongCodes;
         options.onEvent?.({ type: 'handshake-failed', remote, error: failure, attemptsLeft });
         if (attemptsLeft <= 0) {

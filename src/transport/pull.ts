@@ -6,14 +6,17 @@
 import type { Readable } from 'node:stream';
 import { SealdropError } from '../errors.js';
 import { firstEvent } from './first-event.js';
+import type { IdleWatch } from './idle-watch.js';
 
-export async function pull<T>(readable: Readable, what: string): Promise<T> {
+/** The next object; with an `idle` watch, gives up (E_TIMEOUT) on a peer that goes silent meanwhile. */
+export async function pull<T>(readable: Readable, what: string, idle?: IdleWatch): Promise<T> {
   for (;;) {
     const value = readable.read() as T | null;
     if (value !== null) return value;
     if (readable.readableEnded || readable.destroyed) throw endOfStream(readable.errored, what);
-    // An 'error' is always followed by 'close'; the checks above then report it.
-    await firstEvent(readable, ['readable', 'close']);
+    // An 'error' is always followed by 'close'; the checks above then report it. With an idle
+    // watch, a wait that times out only makes the watch look at the connection again.
+    await firstEvent(readable, ['readable', 'close'], idle?.nextCheckMs(what));
   }
 }
 

@@ -8,8 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { partsLength } from '../protocol/byte-parts.js';
 import { forDisplay } from '../protocol/display.js';
-import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
-import { assertOfferPaths } from '../protocol/paths.js';
+import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer, type OfferContinuation } from '../protocol/messages.js';
+import { OfferPathChecker, describePathViolation } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { TopLevelFacts } from '../protocol/top-level.js';
 import type { Destination, PartFile } from './destination.js';
@@ -21,11 +21,27 @@ import type { TransferProgress } from './progress.js';
 /** Receiver limits (section 7, E_TOO_LARGE): more entries than this is refused before any work. */
 export const MAX_OFFER_FILES = 1_000_000;
 
+/**
+ * The bodies of an offer's OFFER records together (section 5: "a receiver may refuse an offer
+ * whose records together exceed a limit it sets"). What the receiver holds of an offer before
+ * anyone is asked grows with it: its entries (about 150 bytes each in memory) and the checker's
+ * tree. 16 MiB is some 200,000 entries of ordinary paths (80 bytes of JSON each), 400,000 at most.
+ */
+export const DEFAULT_MAX_OFFER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Distinct file and directory names of an offer, which the path checker keeps (about 54 bytes
+ * each): bytes alone do not bound them, since deep paths of 1-byte segments hold a name in every
+ * 2 bytes. This many cost some 54 MB.
+ */
+export const MAX_OFFER_NAMES = 1_000_000;
+
 const RESUMABLE_CODES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_TIMEOUT', 'E_INTERRUPTED']);
 
 /**
  * Failures that leave the code valid and the part files worth keeping for a resume: the
- * connection dropped, the sender gave up (its own ERROR), or the person pressed Ctrl-C. Anything
+ * connection dropped, or the sender went silent (E_TIMEOUT: a connection lost without a reset
+ * looks just like that), the sender gave up (its own ERROR), or the person pressed Ctrl-C. Anything
  * else (a protocol breach, a hash mismatch, a refusal) discards what this transfer wrote.
  */
 export function isResumable(error: SealdropError): boolean {
@@ -68,6 +84,8 @@ export interface ReceiveOptions {
   readonly decide: (offer: OfferToDecide) => Promise<OfferAnswer>;
   readonly onOffer?: (offer: OfferToDecide) => void;
   readonly onProgress?: (progress: TransferProgress) => void;
+  /** Refuse (E_TOO_LARGE) an offer whose OFFER bodies together exceed this; DEFAULT_MAX_OFFER_BYTES. */
+  readonly maxOfferBytes?: number;
 }
 
 export async function receiveTransfer(connection: SecureConnection, options: ReceiveOptions): Promise<ReceiveResult> {
@@ -76,12 +94,12 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
   // the free space, a link found here) are for the person only: the peer learns the code.
   let refusalIsPrivate = false;
   try {
-    const offer = parseOffer(await connection.expect(RecordType.OFFER));
+    const firstBody = await connection.expect(RecordType.OFFER);
+    const offer = parseOffer(firstBody);
     if (offer.kind === 'text') return await receiveText(connection, offer.text);
     if (offer.kind === 'chat') throw new SealdropError('E_PROTOCOL', 'the peer offered a chat to a receiver');
 
-    const summary = await readWholeOffer(connection, offer);
-    assertOfferPaths(summary.files.map((f) => f.path));
+    const summary = await readWholeOffer(connection, offer, firstBody.length, options.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES);
     refusalIsPrivate = true;
     await options.destination.checkOffer(summary.files, summary.totalBytes);
     const toDecide: OfferToDecide = { ...summary, topLevel: options.destination.describeTopLevel(summary.files) };
@@ -183,24 +201,46 @@ async function receiveText(connection: SecureConnection, text: string): Promise<
   return { kind: 'text', text };
 }
 
-/** Collects continuation records until `more` is false, checking the totals the first one declared. */
-async function readWholeOffer(connection: SecureConnection, first: Offer & { kind: 'files' }): Promise<FilesOfferSummary> {
+/**
+ * Collects continuation records until `more` is false, checking each record's paths as it arrives
+ * and the size of the whole (section 5), so a refused offer costs at most the limit; then checks
+ * the totals the first record declared.
+ */
+async function readWholeOffer(connection: SecureConnection, first: Offer & { kind: 'files' }, firstBytes: number, maxOfferBytes: number): Promise<FilesOfferSummary> {
   if (first.fileCount > MAX_OFFER_FILES) {
     throw new SealdropError('E_TOO_LARGE', `the offer holds ${first.fileCount} files; this receiver takes at most ${MAX_OFFER_FILES}`);
   }
-  const files = [...first.files];
-  let more = first.more;
-  while (more) {
-    if (files.length > first.fileCount) break;
-    const next = parseOfferContinuation(await connection.expect(RecordType.OFFER));
-    files.push(...next.files);
-    more = next.more;
+  const checker = new OfferPathChecker();
+  const files: FileEntry[] = [];
+  let offerBytes = firstBytes;
+  let record: OfferContinuation = first;
+  for (;;) {
+    if (offerBytes > maxOfferBytes) throw offerTooLarge(maxOfferBytes);
+    const violation = checker.check(record.files.map((f) => f.path));
+    if (violation !== null) throw describePathViolation(violation);
+    if (checker.nameCount > MAX_OFFER_NAMES) {
+      throw new SealdropError('E_TOO_LARGE', `the offer names more than ${MAX_OFFER_NAMES} files and directories; this receiver takes at most that many`);
+    }
+    files.push(...record.files);
+    if (!record.more || files.length > first.fileCount) break;
+    const body = await connection.expect(RecordType.OFFER);
+    offerBytes += body.length;
+    record = parseOfferContinuation(body);
   }
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   if (files.length !== first.fileCount || totalBytes !== first.totalBytes) {
     throw new SealdropError('E_PROTOCOL', `the offer's entries (${files.length} files, ${totalBytes} bytes) do not add up to its totals (${first.fileCount} files, ${first.totalBytes} bytes)`);
   }
   return { kind: 'files', name: forDisplay(first.name), files, totalBytes };
+}
+
+function offerTooLarge(maxOfferBytes: number): SealdropError {
+  return new SealdropError('E_TOO_LARGE', `the offer's list of files is larger than ${formatMiB(maxOfferBytes)}, this receiver's limit: send fewer files at a time, or an archive of them`);
+}
+
+/** Sizes in the limit's message; the CLI's formatBytes lives a layer up. */
+function formatMiB(bytes: number): string {
+  return `${Number((bytes / 2 ** 20).toFixed(2))} MiB`;
 }
 
 /**

@@ -14,6 +14,7 @@ import { encodeJson, parseError } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
 import { forDisplay } from '../protocol/display.js';
 import { FrameSplitter } from './frame-splitter.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch } from './idle-watch.js';
 import { pull } from './pull.js';
 import { writeWithBackpressure } from './drain.js';
 import { DataSealer, RecordOpenerStream, SocketSink } from './record-streams.js';
@@ -26,6 +27,16 @@ export interface SecureSocketOptions {
   readonly codeBytes: Buffer;
   readonly intent: Intent;
   readonly handshakeTimeoutMs?: number;
+  /** After the handshake: how long a peer that owes a record may stay silent (see idle-watch.ts). */
+  readonly idleTimeoutMs?: number;
+}
+
+export interface ReceiveOptions {
+  /**
+   * The record waits for the peer's person (ACCEPT after a prompt): no idle timeout, since a
+   * person thinking is not a silent peer. Everything else a peer owes comes within the timeout.
+   */
+  readonly waitsForPerson?: boolean;
 }
 
 export class SecureConnection {
@@ -35,6 +46,7 @@ export class SecureConnection {
     readonly socket: Socket,
     private readonly session: SecureSession,
     frames: FrameSplitter,
+    private readonly idleTimeoutMs: number = DEFAULT_IDLE_TIMEOUT_MS,
   ) {
     this.records = new RecordOpenerStream(session.opener);
     // Errors surface through pull() (records.errored) and socket events; nothing to do here.
@@ -54,9 +66,13 @@ export class SecureConnection {
     return this.send(type, encodeJson(value));
   }
 
-  /** The next record; a peer's ERROR becomes a SealdropError carrying the peer's code. */
-  async receive(what: string): Promise<Record> {
-    const record = await pull<Record>(this.records, what);
+  /**
+   * The next record; a peer's ERROR becomes a SealdropError carrying the peer's code. A peer that
+   * stays silent for the idle timeout meanwhile is given up with E_TIMEOUT, unless `waitsForPerson`.
+   */
+  async receive(what: string, options: ReceiveOptions = {}): Promise<Record> {
+    const idle = options.waitsForPerson ? undefined : new IdleWatch(this.socket, this.idleTimeoutMs);
+    const record = await pull<Record>(this.records, what, idle);
     if (record.type === RecordType.ERROR) throw peerErrorFrom(record.body);
     return record;
   }
@@ -151,7 +167,7 @@ export async function secureSocket(socket: Socket, options: SecureSocketOptions)
   });
   try {
     const session = await Promise.race([handshake(channel, { codeBytes: options.codeBytes, intent: options.intent }), timeout]);
-    return new SecureConnection(socket, session, frames);
+    return new SecureConnection(socket, session, frames, options.idleTimeoutMs);
   } catch (error) {
     socket.end(); // flushes a FAIL the handshake may have written, then closes
     setTimeout(() => socket.destroy(), 1_000).unref();

@@ -50,7 +50,8 @@ export interface SendOptions {
 /** Sends an OFFER and waits for the answer: ACCEPT goes on, DECLINE and ERROR end the transfer. */
 async function offerAndAwaitAccept(connection: SecureConnection, offerBodies: readonly Buffer[]): Promise<ResumePoint[]> {
   for (const body of offerBodies) await connection.send(RecordType.OFFER, body);
-  const answer = await connection.receive('ACCEPT');
+  // The receiver's person may be reading the offer at a prompt: no idle timeout for this one.
+  const answer = await connection.receive('ACCEPT', { waitsForPerson: true });
   if (answer.type === RecordType.DECLINE) {
     throw new SealdropError('E_DECLINED', `the receiver declined: ${forDisplay(parseDecline(answer.body))}`);
   }

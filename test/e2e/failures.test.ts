@@ -45,7 +45,7 @@ describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
 
     const wrong = sd.startSender({ to: receiver.address, code: '5-wrong-code-here', paths: [source] });
     expect(await wrong.waitForExit(), wrong.describe()).toBe(3);
-    expect(wrong.stderr).toMatch(/^sealdrop: E_WRONG_CODE: /m);
+    expect(wrong.stderr).toMatch(/^sealdrop: E_WRONG_CODE: the other side says the code is wrong: either one of you typed it wrong, or someone in between tried to guess it/m);
     expect(wrong.stdout).toBe('');
 
     const report = await receiver.process.waitForLine('stderr', /^sealdrop: warning: connection from 127\.0\.0\.1:\d+ failed: E_WRONG_CODE: .*\(2 attempts left\)$/);
@@ -218,6 +218,23 @@ describe.concurrent('local refusals before any connection', { timeout: 20_000 },
     } finally {
       await closeServer(server);
     }
+  });
+
+  e2e('refuses a chosen code that a few guesses would find: exit 2, E_BAD_CODE, saying how many', async ({ sd, expect }) => {
+    const receive = ['receive', '--host', LOOPBACK, '--port', '0', '--out', sd.ws.out];
+    const results = await sd.runAllToEnd([
+      { args: [...receive, '--code', 'a'] },
+      { args: receive, options: { env: { SEALDROP_CODE: 'x-y' } } },
+    ]);
+    for (const { code, stdout, stderr, process: child } of results) {
+      expect(code, child.describe()).toBe(2);
+      expect(stdout, child.describe()).toBe('');
+      expect(stderr, child.describe()).toMatch(/^sealdrop: E_BAD_CODE: This code is too weak: someone trying codes could find it in about \d+ guesses/m);
+      expect(stderr, child.describe()).toContain('Leave out --code and SEALDROP_CODE to get a generated one');
+      expect(stderr, child.describe()).not.toContain('Code:'); // it never listened
+    }
+    expect(results[0]!.stderr).toContain('about 26 guesses');
+    expect(results[1]!.stderr).toContain('about 676 guesses');
   });
 
   e2e('reports E_CONNECT (exit 1) when nobody listens on the port', async ({ sd, expect }) => {

@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, vi } from 'vitest';
 import { ELEMENT_BYTES, i2osp } from '../../src/crypto/group.js';
 import { encodeFrame, expectHandshakeFrame, frameHeader } from '../../src/protocol/frames.js';
 import { Intent, Role, encodeHello, encodeFail } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
-import { killLeftovers } from '../support/cli.js';
+import { killLeftovers, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -23,8 +23,8 @@ afterAll(killLeftovers);
 const CODE = '4-hostile-peer-test';
 const digestOf = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-async function receiverAndPeer(sd: E2EScope, out = sd.ws.out) {
-  const receiver = await sd.startReceiver({ out, code: CODE, args: ['--yes'] });
+async function receiverAndPeer(sd: E2EScope, out = sd.ws.out, args: readonly string[] = []) {
+  const receiver = await sd.startReceiver({ out, code: CODE, args: ['--yes', ...args] });
   const peer = await TestPeer.connect(receiver.port);
   sd.sockets.push(peer.socket);
   return { receiver, peer };
@@ -148,6 +148,43 @@ describe('a hostile sender against the real receiver, after the handshake', () =
     await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
   });
 
+  /** `count` entries with long, distinct paths, about 250 bytes of JSON each. */
+  const longEntries = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => ({ path: `${'d'.repeat(100)}-${from + i}/${'f'.repeat(100)}-${from + i}`, size: 1, mode: 0o644, mtime: 0 }));
+
+  e2e('an offer continued over ever more records: E_TOO_LARGE at the 16 MiB limit, nothing written', { timeout: 20_000 }, async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    const perRecord = 4_000; // just under 1 MiB of JSON a record
+    const records = 24; // 24 MiB in all
+    const total = perRecord * records;
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'many', fileCount: total, totalBytes: total, files: longEntries(0, perRecord), more: true });
+    for (let r = 1; r < records; r += 1) peer.send(RecordType.OFFER, { kind: 'files', files: longEntries(r * perRecord, perRecord), more: r < records - 1 });
+    const error = JSON.parse((await peer.nextRecord())!.body.toString());
+    expect(error).toMatchObject({ code: 'E_TOO_LARGE' });
+    expect(error.message).toContain('16 MiB');
+    peer.destroy(); // the rest of the offer stays unread
+    await expectReceiverExit(sd, receiver, 5, 'E_TOO_LARGE');
+  });
+
+  e2e('an empty continuation record: E_PROTOCOL instead of waiting forever', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'a', fileCount: 2, totalBytes: 2, files: longEntries(0, 1), more: true });
+    for (let r = 0; r < 3; r += 1) peer.send(RecordType.OFFER, { kind: 'files', files: [], more: true });
+    expect(JSON.parse((await peer.nextRecord())!.body.toString()).code).toBe('E_PROTOCOL');
+    await expectReceiverExit(sd, receiver, 1, 'E_PROTOCOL');
+  });
+
+  e2e('a sender that goes silent after the handshake: given up after --idle-timeout, the receiver waits for a retry', async ({ sd }) => {
+    const { receiver, peer } = await receiverAndPeer(sd, sd.ws.out, ['--idle-timeout', '0.5']);
+    await peer.handshake('initiator', CODE, Intent.SEND);
+    await receiver.process.waitForLine('stderr', /the transfer broke off \(E_TIMEOUT: the other side went silent: nothing arrived for 0\.5 s while waiting for OFFER\)/);
+    expect(await peer.nextRecord()).toBeNull(); // closed, without an ERROR
+    expect(receiver.process.running).toBe(true);
+    expect(listTree(sd.ws.out)).toEqual([]);
+  });
+
   const badPaths: Array<[string, string[]]> = [
     ['parent', ['../x']],
     ['absolute', ['/etc/x']],
@@ -209,6 +246,29 @@ describe('a hostile peer during the handshake: refused, and the receiver keeps w
     expect(receiver.process.running).toBe(true);
   });
 
+  const failures = (child: SealdropProcess) => child.lines('stderr').filter((line) => /connection from .* failed/.test(line));
+
+  e2e('three connections that only send FAIL "wrong code" do not spend the code; a real send still works', async ({ sd }) => {
+    writeFileSync(path.join(sd.ws.src, 'a.txt'), 'abc');
+    const { receiver, peer: first } = await receiverAndPeer(sd);
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const peer = attempt === 0 ? first : await TestPeer.connect(receiver.port);
+      sd.sockets.push(peer.socket);
+      peer.sendRaw(encodeFrame(encodeFail('wrong code'))); // 15 bytes, no DH work
+      await peer.closedByPeer();
+      // One handshake at a time: the next connection only once this one is reported.
+      await vi.waitFor(() => expect(failures(receiver.process)).toHaveLength(attempt + 1), { timeout: 5_000 });
+    }
+    expect(failures(receiver.process).every((line) => line.includes('E_HANDSHAKE: the peer ended the handshake: wrong code'))).toBe(true);
+    expect(receiver.process.stderr).not.toContain('attempt');
+    expect(receiver.process.stderr).not.toContain('E_CODE_SPENT');
+    expect(receiver.process.running).toBe(true);
+    const sender = sd.startSender({ to: receiver.address, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')] });
+    expect(await sender.waitForExit(), sender.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(listTree(sd.ws.out)).toEqual(['a.txt']);
+  });
+
   e2e('p-1 and p as elements: invalid element', async ({ sd }) => {
     const { P } = await import('../../src/crypto/group.js');
     for (const value of [P - 1n, P]) {
@@ -239,10 +299,10 @@ describe('a hostile peer during the handshake: refused, and the receiver keeps w
 });
 
 describe('a hostile receiver against the real sender', () => {
-  async function senderAgainst(sd: E2EScope, behave: (peer: TestPeer) => Promise<void>) {
+  async function senderAgainst(sd: E2EScope, behave: (peer: TestPeer) => Promise<void>, args: readonly string[] = []) {
     writeFileSync(path.join(sd.ws.src, 'a.txt'), 'abc');
     const server = await TestPeer.listen();
-    const sender = sd.startSender({ to: `127.0.0.1:${server.port}`, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')] });
+    const sender = sd.startSender({ to: `127.0.0.1:${server.port}`, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')], args });
     const peer = await server.accepted;
     sd.sockets.push(peer.socket);
     server.close();
@@ -260,6 +320,22 @@ describe('a hostile receiver against the real sender', () => {
     });
     expect(await sender.waitForExit()).toBe(1);
     expect(sender.stderr).toContain('E_INTEGRITY');
+  });
+
+  e2e('waits for ACCEPT while the receiver\'s person decides, but gives up on a receiver silent after DONE: E_TIMEOUT', { timeout: 15_000 }, async ({ sd }) => {
+    const sender = await senderAgainst(
+      sd,
+      async (peer) => {
+        await peer.handshake('responder', CODE, Intent.RECEIVE);
+        await peer.nextRecord();
+        await new Promise((resolve) => setTimeout(resolve, 1_500)); // three idle timeouts at the prompt
+        peer.send(RecordType.ACCEPT, { resume: [] });
+        while ((await peer.nextRecord())?.type !== RecordType.DONE);
+      },
+      ['--idle-timeout', '0.5'],
+    );
+    expect(await sender.waitForExit()).toBe(1);
+    expect(sender.stderr).toMatch(/^sealdrop: E_TIMEOUT: the other side went silent: nothing arrived for 0\.5 s while waiting for RECEIPT/m);
   });
 
   e2e('a FAIL with terminal escapes reaches the person with them replaced', async ({ sd }) => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordFrame } from '../../src/protocol/frames.js';
-import { Intent } from '../../src/protocol/handshake-messages.js';
-import { initiatorHandshake, responderHandshake, type SecureSession } from '../../src/protocol/handshake.js';
+import { Intent, encodeFail } from '../../src/protocol/handshake-messages.js';
+import { countsAsAttempt, initiatorHandshake, responderHandshake, type SecureSession } from '../../src/protocol/handshake.js';
+import { encodeFrame } from '../../src/protocol/frames.js';
 import { RecordOpener, RecordSealer } from '../../src/protocol/records.js';
 import { channelPair, scriptedChannel } from '../support/memory-channel.js';
 import { hex, loadVectors, toHex } from '../support/vectors.js';
@@ -107,6 +108,7 @@ describe('handshake-v1.json: confirm_cases', () => {
       } else {
         const error = await outcome.catch((e) => e);
         expect(last().subarray(5).toString('utf8')).toBe(c.fail_text);
+        expect(countsAsAttempt(error)).toBe(c.counts_as_attempt === true);
         expect(error.code === 'E_WRONG_CODE').toBe(c.counts_as_attempt === true);
       }
     } else {
@@ -117,6 +119,45 @@ describe('handshake-v1.json: confirm_cases', () => {
       // Nothing after CONFIRM_I: a wrong CONFIRM_R is answered by closing, never by a FAIL.
       expect(channel.sent.map(toHex)).toEqual([v.frames.HELLO_I, v.frames.STAGE2_I, v.frames.CONFIRM_I]);
     }
+  });
+});
+
+describe('a FAIL "wrong code" from the peer (unauthenticated)', () => {
+  const v = vector1;
+  const wrongCodeFail = encodeFrame(encodeFail('wrong code'));
+  const responderFrames = [hex(v.frames.HELLO_I), hex(v.frames.STAGE2_I)];
+
+  it.each([0, 1, 2])('never counts as an attempt at the responder, in place of frame %i of the initiator', async (at) => {
+    const channel = scriptedChannel([...responderFrames.slice(0, at), wrongCodeFail]);
+    const error = await responderHandshake(channel, { codeBytes: hex(v.code_bytes), intent: Intent.RECEIVE, drawExponent: exponents(v.x_r, v.c_r) }).catch((e) => e);
+    expect(countsAsAttempt(error)).toBe(false);
+    expect(error.code).toBe('E_HANDSHAKE');
+    expect(error.message).toContain('wrong code');
+  });
+
+  it('after our CONFIRM_I, tells the initiator\'s person what it means and what to do', async () => {
+    const channel = scriptedChannel([hex(v.frames.HELLO_R), hex(v.frames.STAGE2_R), wrongCodeFail]);
+    const error = await initiatorHandshake(channel, { codeBytes: hex(v.code_bytes), intent: Intent.SEND, drawExponent: exponents(v.x_i, v.c_i) }).catch((e) => e);
+    expect(error.code).toBe('E_WRONG_CODE');
+    expect(error.message).toMatch(/either one of you typed it wrong, or someone in between tried to guess it/);
+    expect(error.message).toMatch(/Check the code with the other person, then try again/);
+    expect(error.message).toContain('run receive again for a new code');
+  });
+
+  it('before our CONFIRM_I, is only the peer giving up', async () => {
+    const channel = scriptedChannel([wrongCodeFail]);
+    const error = await initiatorHandshake(channel, { codeBytes: hex(v.code_bytes), intent: Intent.SEND }).catch((e) => e);
+    expect(error.code).toBe('E_HANDSHAKE');
+  });
+
+  it('a wrong CONFIRM_R says that nothing was sent and what to do', async () => {
+    const confirmR = hex(v.frames.CONFIRM_R);
+    confirmR[confirmR.length - 1]! ^= 1;
+    const channel = scriptedChannel([hex(v.frames.HELLO_R), hex(v.frames.STAGE2_R), confirmR]);
+    const error = await initiatorHandshake(channel, { codeBytes: hex(v.code_bytes), intent: Intent.SEND, drawExponent: exponents(v.x_i, v.c_i) }).catch((e) => e);
+    expect(error.code).toBe('E_WRONG_CODE');
+    expect(error.message).toMatch(/did not prove that it knows the code, so nothing was sent: someone in between may be trying to intercept/);
+    expect(error.message).toContain('run receive again for a new code');
   });
 });
 

@@ -103,6 +103,37 @@ describe('parsers', () => {
   });
 });
 
+describe('parseOfferContinuation: at least one entry (section 5)', () => {
+  const entry = fc.record({
+    path: fc.string({ minLength: 1, maxLength: 20 }),
+    size: fc.maxSafeNat(),
+    mode: fc.nat(0o777),
+    mtime: fc.maxSafeNat(),
+  });
+  const more = fc.option(fc.boolean(), { nil: undefined });
+  const extra = fc.dictionary(fc.string().filter((k) => !['kind', 'files', 'more'].includes(k)), fc.jsonValue(), { maxKeys: 3 });
+
+  it('refuses an empty continuation, whatever "more" and other fields say (property)', () => {
+    fc.assert(
+      fc.property(more, extra, (moreValue, fields) => {
+        const body = encodeJson({ ...fields, kind: 'files', files: [], ...(moreValue === undefined ? {} : { more: moreValue }) });
+        expect(() => parseOfferContinuation(body)).toThrow(expect.objectContaining({ code: 'E_PROTOCOL', message: expect.stringContaining('at least one entry') }));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads every entry of a non-empty continuation (property)', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 20 }), more, (files, moreValue) => {
+        const parsed = parseOfferContinuation(encodeJson({ kind: 'files', files, more: moreValue }));
+        expect(parsed).toEqual({ files, more: moreValue === true });
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('encoders', () => {
   it('splits a long file list over continuation records that each fit one record', () => {
     const entries = Array.from({ length: 30_000 }, (_, i) => ({ path: `directory-${i}/${'n'.repeat(40)}-${i}.bin`, size: i, mode: 0o644, mtime: 1_700_000_000_000 }));

@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PathRule, assertOfferPaths, findPathViolation } from '../../src/protocol/paths.js';
+import { OfferPathChecker, type PathRule, assertOfferPaths, findPathViolation } from '../../src/protocol/paths.js';
 import { loadVectors } from '../support/vectors.js';
 import { partFileName } from '../../src/transport/destination.js';
 import { lockFileName } from '../../src/transport/entry-lock.js';
@@ -213,6 +213,44 @@ describe('findPathViolation: properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('OfferPathChecker: record by record (section 5)', () => {
+  /** Cuts `paths` into records at the given points, as a sender's continuations would. */
+  const records = (paths: string[], cuts: number[]) => {
+    const ends = [...new Set(cuts.map((c) => c % (paths.length + 1)))].sort((a, b) => a - b);
+    return [...ends, paths.length].map((end, i, all) => paths.slice(i === 0 ? 0 : all[i - 1], end));
+  };
+
+  it('finds, at the first record that breaks a rule, what a check of the offer up to that record finds (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(collidingPath, pathLike), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 4 }), (paths, cuts) => {
+        const checker = new OfferPathChecker();
+        let seen: string[] = [];
+        for (const record of records(paths, cuts)) {
+          seen = [...seen, ...record];
+          const violation = checker.check(record);
+          expect(violation).toEqual(findPathViolation(seen));
+          if (violation !== null) return;
+        }
+        expect(findPathViolation(paths)).toBeNull();
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('counts indexes over the whole offer and finds collisions across records', () => {
+    const checker = new OfferPathChecker();
+    expect(checker.check(['docs/a.txt', 'b'])).toBeNull();
+    expect(checker.check(['c', 'DOCS'])).toEqual({ rule: 'directory-prefix', index: 3, path: 'DOCS' });
+  });
+
+  it('counts each distinct file and directory name once', () => {
+    const checker = new OfferPathChecker();
+    checker.check(['a/b/c', 'a/b/d']);
+    checker.check(['a/e']);
+    expect(checker.nameCount).toBe(5); // a, a/b, a/b/c, a/b/d, a/e
   });
 });
 

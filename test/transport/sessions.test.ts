@@ -2,17 +2,18 @@
  * The sending and receiving sessions against a test peer over 127.0.0.1: they produce the record
  * types of the vectors in the same order, with the same JSON, and react to the peer's answers.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType, recordTypeName } from '../../src/protocol/records.js';
 import { connectTo } from '../../src/transport/connect.js';
 import { Destination } from '../../src/transport/destination.js';
 import { Listener } from '../../src/transport/listener.js';
 import { collectLocalFiles } from '../../src/transport/local-files.js';
-import { receiveTransfer } from '../../src/transport/receive-session.js';
+import { receiveTransfer, type OfferAnswer, type ReceiveOptions } from '../../src/transport/receive-session.js';
 import { secureSocket } from '../../src/transport/secure-connection.js';
 import { sendFiles, sendText } from '../../src/transport/send-session.js';
 import { setMtimeExactMs } from '../support/files.js';
@@ -28,9 +29,9 @@ afterEach(() => dir.removeCallback());
 const vectorRecordShape = (v: any) =>
   v.records.map((r: any) => [r.direction, r.type, r.type === 'DATA' ? r.body_hex : JSON.parse(hex(r.body_hex).toString())]);
 
-async function senderAgainstPeer(start: (connection: Awaited<ReturnType<typeof secureSocket>>) => Promise<unknown>) {
+async function senderAgainstPeer(start: (connection: Awaited<ReturnType<typeof secureSocket>>) => Promise<unknown>, idleTimeoutMs?: number) {
   const server = await TestPeer.listen();
-  const connecting = connectTo('127.0.0.1', server.port).then((socket) => secureSocket(socket, { role: 'initiator', codeBytes: Buffer.from(CODE), intent: Intent.SEND }));
+  const connecting = connectTo('127.0.0.1', server.port).then((socket) => secureSocket(socket, { role: 'initiator', codeBytes: Buffer.from(CODE), intent: Intent.SEND, idleTimeoutMs }));
   const peer = await server.accepted;
   await peer.handshake('responder', CODE, Intent.RECEIVE);
   const outcome = connecting.then(start);
@@ -111,17 +112,25 @@ describe('sending session', () => {
 });
 
 describe('receiving session', () => {
-  async function receiverWithPeer(overwrite = false) {
+  async function receiverWithPeer(overwrite = false, options: Partial<ReceiveOptions> & { idleTimeoutMs?: number } = {}) {
     const listener = await Listener.open('127.0.0.1', 0);
     const destination = await Destination.open(dir.name, overwrite);
+    const recordsRead = { count: 0 };
     const result = listener
-      .acceptSecure({ codeBytes: Buffer.from(CODE), intent: Intent.RECEIVE })
-      .then((connection) => receiveTransfer(connection, { destination, decide: async () => 'accept' }))
+      .acceptSecure({ codeBytes: Buffer.from(CODE), intent: Intent.RECEIVE, idleTimeoutMs: options.idleTimeoutMs })
+      .then((connection) => {
+        const receive = connection.receive.bind(connection);
+        vi.spyOn(connection, 'receive').mockImplementation((...args) => {
+          recordsRead.count += 1;
+          return receive(...args);
+        });
+        return receiveTransfer(connection, { destination, decide: async () => 'accept', ...options });
+      })
       .finally(() => listener.close());
     result.catch(() => undefined);
     const peer = await TestPeer.connect(listener.port);
     await peer.handshake('initiator', CODE, Intent.SEND);
-    return { peer, result };
+    return { peer, result, recordsRead };
   }
 
   it.each<any>(doc.vectors.filter((v: any) => v.kind === 'files' && v.initiator_intent === Intent.SEND))('answers vector "$name" with its ACCEPT and RECEIPT', async (v) => {
@@ -145,5 +154,74 @@ describe('receiving session', () => {
     peer.send(RecordType.DONE, {});
     expect((await peer.nextRecord())!.type).toBe(RecordType.RECEIPT);
     await expect(result).resolves.toEqual({ kind: 'text', text: 'hello' });
+  });
+
+  const entriesOf = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => ({ path: `dir-${from + i}/file-${from + i}.bin`, size: 1, mode: 0o644, mtime: 0 }));
+
+  it('refuses with E_TOO_LARGE an offer whose records exceed the limit, having read about the limit', async () => {
+    const maxOfferBytes = 64 * 1024;
+    const { peer, result, recordsRead } = await receiverWithPeer(false, { maxOfferBytes });
+    const perRecord = 50; // about 3.5 KiB of JSON a record
+    const records = 200; // 700 KiB in all, more than ten times the limit
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'many', fileCount: perRecord * records, totalBytes: perRecord * records, files: entriesOf(0, perRecord), more: true });
+    for (let r = 1; r < records; r += 1) peer.send(RecordType.OFFER, { kind: 'files', files: entriesOf(r * perRecord, perRecord), more: r < records - 1 });
+    const error = (await peer.nextRecord())!;
+    expect(error.type).toBe(RecordType.ERROR);
+    expect(JSON.parse(error.body.toString())).toMatchObject({ code: 'E_TOO_LARGE' });
+    peer.destroy();
+    await expect(result).rejects.toMatchObject({ code: 'E_TOO_LARGE', message: expect.stringContaining('0.06 MiB') });
+    const recordBytes = peer.seal(RecordType.OFFER, { kind: 'files', files: entriesOf(1000, perRecord), more: true }).length;
+    expect(recordsRead.count).toBeLessThanOrEqual(Math.ceil(maxOfferBytes / (recordBytes - 100)) + 1);
+  });
+
+  it('refuses a path of a later record as that record arrives, reading no further', async () => {
+    const { peer, result, recordsRead } = await receiverWithPeer();
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'x', fileCount: 30, totalBytes: 30, files: entriesOf(0, 10), more: true });
+    peer.send(RecordType.OFFER, { kind: 'files', files: [...entriesOf(10, 9), { path: 'DIR-3', size: 1, mode: 0o644, mtime: 0 }], more: true });
+    peer.send(RecordType.OFFER, { kind: 'files', files: entriesOf(20, 10), more: false });
+    await expect(result).rejects.toMatchObject({ code: 'E_BAD_PATH', message: expect.stringContaining('path 19') });
+    expect(recordsRead.count).toBe(2);
+  });
+
+  it('refuses an empty continuation with E_PROTOCOL', async () => {
+    const { peer, result } = await receiverWithPeer();
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'x', fileCount: 2, totalBytes: 2, files: entriesOf(0, 1), more: true });
+    peer.send(RecordType.OFFER, { kind: 'files', files: [], more: true });
+    await expect(result).rejects.toMatchObject({ code: 'E_PROTOCOL' });
+    expect(JSON.parse((await peer.nextRecord())!.body.toString())).toMatchObject({ code: 'E_PROTOCOL' });
+  });
+
+  it('gives up on a sender that goes silent when it owes a record: E_TIMEOUT', async () => {
+    const { peer, result } = await receiverWithPeer(false, { idleTimeoutMs: 200 });
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'x', fileCount: 2, totalBytes: 2, files: entriesOf(0, 1), more: true });
+    await expect(result).rejects.toMatchObject({ code: 'E_TIMEOUT', message: expect.stringContaining('OFFER') });
+  });
+
+  it('does not time the sender while the receiver\'s person decides', async () => {
+    const idleTimeoutMs = 100;
+    const decide = () => new Promise<OfferAnswer>((resolve) => setTimeout(() => resolve('accept'), 4 * idleTimeoutMs));
+    const { peer, result } = await receiverWithPeer(false, { idleTimeoutMs, decide });
+    peer.send(RecordType.OFFER, { kind: 'files', name: 'a', fileCount: 1, totalBytes: 1, files: [{ path: 'a', size: 1, mode: 0o644, mtime: 0 }] });
+    expect((await peer.nextRecord())!.type).toBe(RecordType.ACCEPT);
+    peer.send(RecordType.FILE, { index: 0, offset: 0 });
+    peer.send(RecordType.DATA, Buffer.from('z'));
+    peer.send(RecordType.FILE_END, { sha256: createHash('sha256').update('z').digest('hex') });
+    peer.send(RecordType.DONE, {});
+    await expect(result).resolves.toMatchObject({ kind: 'files' });
+  });
+});
+
+describe('idle timeouts of the sending session', () => {
+  it('waits for ACCEPT however long the receiver\'s person takes, then for RECEIPT only the idle timeout', async () => {
+    const idleTimeoutMs = 100;
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendText(connection, 'hi'), idleTimeoutMs);
+    await peer.nextRecord();
+    await new Promise((resolve) => setTimeout(resolve, 4 * idleTimeoutMs)); // the person reads the offer
+    peer.send(RecordType.ACCEPT, { resume: [] });
+    expect((await peer.nextRecord())!.type).toBe(RecordType.DONE);
+    // ... and never sends RECEIPT.
+    await expect(outcome).rejects.toMatchObject({ code: 'E_TIMEOUT', message: expect.stringContaining('RECEIPT') });
+    close();
   });
 });

@@ -1,6 +1,7 @@
 /** `sealdrop receive`: listen, show the code and the command for the other side, receive, verify. */
 import { SealdropError } from '../../errors.js';
 import { generateCode, normaliseCode } from '../../protocol/code.js';
+import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { Destination } from '../../transport/destination.js';
@@ -24,6 +25,8 @@ export interface ReceiveArguments {
   /** Lets an offer write into directories that exist and create hidden top-level entries (section 6 step 2). */
   readonly merge: boolean;
   readonly handshakeTimeout: number;
+  /** Seconds a sender that owes a record may stay silent. */
+  readonly idleTimeout: number;
 }
 
 export async function runReceive(args: ReceiveArguments, output: Output): Promise<void> {
@@ -31,6 +34,8 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   const code = given?.text ?? generateCode();
   const codeBytes = given?.bytes ?? normaliseCode(code);
   const destination = await Destination.open(args.out, args.overwrite);
+  // A chosen code guards the files as well as a generated one only if it takes as many guesses.
+  if (given !== null) assertStrongCode(given.bytes);
   const listener = await Listener.open(args.host, args.port);
   const removeCleanup = onInterrupt(() => void listener.close());
   try {
@@ -63,6 +68,7 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
       codeBytes,
       intent: Intent.RECEIVE,
       handshakeTimeoutMs: args.handshakeTimeout * 1000,
+      idleTimeoutMs: args.idleTimeout * 1000,
       onEvent: (event) => reportListenerEvent(event, output),
     });
     const removeCleanup = onInterrupt(() => connection.socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted')));

@@ -16,6 +16,8 @@ export interface SendArguments {
   readonly text?: string;
   readonly to: string;
   readonly code?: string;
+  /** Seconds a receiver that owes a record may stay silent. */
+  readonly idleTimeout: number;
 }
 
 export async function runSend(args: SendArguments, output: Output): Promise<void> {
@@ -33,7 +35,7 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
   const removeCleanup = onInterrupt(() => socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted')));
   try {
     output.spin('Securing the connection…');
-    const connection = await secureSocket(socket, { role: 'initiator', codeBytes: code.bytes, intent: Intent.SEND });
+    const connection = await secureSocket(socket, { role: 'initiator', codeBytes: code.bytes, intent: Intent.SEND, idleTimeoutMs: args.idleTimeout * 1000 });
     output.info(`Secure connection established. Session fingerprint: ${connection.fingerprint} (the receiver sees the same)`);
     output.spin('Waiting for the receiver to accept…');
     if (selection === null) {
