@@ -28,7 +28,7 @@ import {
   encodeStage2,
   expectHandshakePayload,
 } from './handshake-messages.js';
-import { confirmationMac, deriveSessionKeys, deriveStage2Generator, formatFingerprint, transcriptHash } from './key-schedule.js';
+import { confirmationMac, deriveSessionKeys, deriveStage2Generator, formatFingerprint, resumeMac, transcriptHash, type SessionKeys } from './key-schedule.js';
 import { RecordOpener, RecordSealer } from './records.js';
 
 export interface HandshakeChannel {
@@ -53,6 +53,8 @@ export interface SecureSession {
   readonly opener: RecordOpener;
   /** The session fingerprint as people compare it, e.g. `3f2a-09c1-77de-b405`. */
   readonly fingerprint: string;
+  /** Section 6: the MAC of a kept prefix under this session's k_resume (see resumeMac). */
+  resumeMac(index: number, offset: number, prefixSha256: Uint8Array): Buffer;
 }
 
 const INTENT_VERBS: Record<number, string> = { [Intent.SEND]: 'sends', [Intent.RECEIVE]: 'receives', [Intent.CHAT]: 'chats' };
@@ -107,6 +109,17 @@ function translatePeerFail(error: unknown): unknown {
   return error;
 }
 
+/** The capabilities a finished handshake hands back: the keys themselves stay inside them. */
+function secureSession(keys: SessionKeys, sealKey: Buffer, openKey: Buffer): SecureSession {
+  const { k_resume } = keys;
+  return {
+    sealer: new RecordSealer(sealKey),
+    opener: new RecordOpener(openKey),
+    fingerprint: formatFingerprint(keys.fingerprint),
+    resumeMac: (index, offset, prefixSha256) => resumeMac(k_resume, index, offset, prefixSha256),
+  };
+}
+
 export function initiatorHandshake(channel: HandshakeChannel, options: HandshakeOptions): Promise<SecureSession> {
   const draw = options.drawExponent ?? randomExponent;
   return failingWithFail(channel, async () => {
@@ -136,11 +149,7 @@ export function initiatorHandshake(channel: HandshakeChannel, options: Handshake
       // No FAIL here: the responder has finished its handshake and reads only records (section 4).
       throw new HandshakeViolation('the other side does not know this code (or someone is trying to intercept): nothing was sent', null, 'E_WRONG_CODE');
     }
-    return {
-      sealer: new RecordSealer(keys.k_i2r),
-      opener: new RecordOpener(keys.k_r2i),
-      fingerprint: formatFingerprint(keys.fingerprint),
-    };
+    return secureSession(keys, keys.k_i2r, keys.k_r2i);
   });
 }
 
@@ -171,10 +180,6 @@ export function responderHandshake(channel: HandshakeChannel, options: Handshake
       throw new HandshakeViolation('someone tried to connect with a wrong code', FailText.WRONG_CODE, 'E_WRONG_CODE');
     }
     channel.send(encodeConfirm(confirmationMac(keys.m_r, T2)));
-    return {
-      sealer: new RecordSealer(keys.k_r2i),
-      opener: new RecordOpener(keys.k_i2r),
-      fingerprint: formatFingerprint(keys.fingerprint),
-    };
+    return secureSession(keys, keys.k_r2i, keys.k_i2r);
   });
 }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { partsLength } from '../protocol/byte-parts.js';
 import { forDisplay } from '../protocol/display.js';
-import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
+import { encodeAccept, parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer } from '../protocol/messages.js';
 import { assertOfferPaths } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { Destination, PartFile } from './destination.js';
@@ -77,8 +77,14 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     // costs no files before the person has said yes, and a prompt holds no lock.
     await options.destination.claim(summary.files);
     const resumable = await findResumable(options.destination, summary.files);
-    const resume = [...resumable].map(([index, prefix]) => ({ index, offset: prefix.bytes, sha256: prefix.hash.copy().digest('hex') }));
-    await connection.sendJson(RecordType.ACCEPT, { resume });
+    // Section 6: a MAC under k_resume proves each kept prefix; its plain SHA-256 would let a
+    // sender lacking those bytes extend the hash past them, and the receiver land the result.
+    const resume = [...resumable].map(([index, prefix]) => ({
+      index,
+      offset: prefix.bytes,
+      mac: connection.resumeMac(index, prefix.bytes, prefix.hash.copy().digest()).toString('hex'),
+    }));
+    await connection.send(RecordType.ACCEPT, encodeAccept(resume));
 
     const received: ReceivedFile[] = [];
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/crypto/mac.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType, recordTypeName } from '../../src/protocol/records.js';
 import { connectTo } from '../../src/transport/connect.js';
@@ -96,6 +97,29 @@ describe('sending session', () => {
     while ((await peer.nextRecord())!.type !== RecordType.DONE);
     peer.send(RecordType.RECEIPT, { files: [{ index: 0, sha256: '00'.repeat(32) }] });
     await expect(outcome).rejects.toMatchObject({ code: 'E_INTEGRITY' });
+    close();
+  });
+
+  // Section 6: the sender resumes only where the receiver's MAC (under k_resume) proves the prefix.
+  const resumeCases: Array<[string, (peer: TestPeer) => string, number]> = [
+    ['the right MAC: from the offset', (peer) => peer.session!.resumeMac(0, 3, sha256(Buffer.from('abc'))).toString('hex'), 3],
+    ['the MAC of another prefix: from 0', (peer) => peer.session!.resumeMac(0, 3, sha256(Buffer.from('abd'))).toString('hex'), 0],
+    ['the MAC of another index: from 0', (peer) => peer.session!.resumeMac(1, 3, sha256(Buffer.from('abc'))).toString('hex'), 0],
+    ['the plain SHA-256 of the prefix: from 0', () => sha256(Buffer.from('abc')).toString('hex'), 0],
+  ];
+  it.each(resumeCases)('resumes on %s', async (_, mac, expectedOffset) => {
+    writeFileSync(path.join(dir.name, 'a.txt'), 'abcdef');
+    const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, selection));
+    await peer.nextRecord();
+    peer.send(RecordType.ACCEPT, { resume: [{ index: 0, offset: 3, mac: mac(peer) }] });
+    expect(JSON.parse((await peer.nextRecord())!.body.toString())).toEqual({ index: 0, offset: expectedOffset });
+    const data = (await peer.nextRecord())!;
+    expect(data.body.toString()).toBe('abcdef'.slice(expectedOffset));
+    expect(JSON.parse((await peer.nextRecord())!.body.toString())).toEqual({ sha256: sha256(Buffer.from('abcdef')).toString('hex') });
+    expect((await peer.nextRecord())!.type).toBe(RecordType.DONE);
+    peer.send(RecordType.RECEIPT, { files: [{ index: 0, sha256: sha256(Buffer.from('abcdef')).toString('hex') }] });
+    await expect(outcome).resolves.toHaveLength(1);
     close();
   });
 
