@@ -55,6 +55,8 @@ export interface SecureSession {
   readonly fingerprint: string;
   /** Section 6: the MAC of a kept prefix under this session's k_resume (see resumeMac). */
   resumeMac(index: number, offset: number, prefixSha256: Uint8Array): Buffer;
+  /** Whether `mac` is that MAC, compared in constant time (section 4: all MACs are). */
+  resumeMacMatches(index: number, offset: number, prefixSha256: Uint8Array, mac: Uint8Array): boolean;
 }
 
 const INTENT_VERBS: Record<number, string> = { [Intent.SEND]: 'sends', [Intent.RECEIVE]: 'receives', [Intent.CHAT]: 'chats' };
@@ -117,6 +119,7 @@ function secureSession(keys: SessionKeys, sealKey: Buffer, openKey: Buffer): Sec
     opener: new RecordOpener(openKey),
     fingerprint: formatFingerprint(keys.fingerprint),
     resumeMac: (index, offset, prefixSha256) => resumeMac(k_resume, index, offset, prefixSha256),
+    resumeMacMatches: (index, offset, prefixSha256, mac) => macsEqual(resumeMac(k_resume, index, offset, prefixSha256), mac),
   };
 }
 

@@ -53,6 +53,11 @@ export class SecureConnection {
     return this.session.resumeMac(index, offset, prefixSha256);
   }
 
+  /** Whether the peer's `mac` is the one resumeMac gives, compared in constant time. */
+  resumeMacMatches(index: number, offset: number, prefixSha256: Uint8Array, mac: Uint8Array): boolean {
+    return this.session.resumeMacMatches(index, offset, prefixSha256, mac);
+  }
+
   /** Seals and writes one record, waiting for the socket to drain when its buffer is full. */
   send(type: RecordType, body: Uint8Array): Promise<void> {
     return writeWithBackpressure(this.socket, this.session.sealer.seal(type, body));

@@ -8,7 +8,6 @@ import { fstatSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { macsEqual } from '../crypto/mac.js';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type ResumePoint } from '../protocol/messages.js';
@@ -143,8 +142,7 @@ async function resumeOffset(
   if (!point || point.offset === 0 || point.offset > file.size) return undefined;
   const prefix = await hashOpenFile(source, point.offset);
   if (prefix.bytes !== point.offset) return undefined;
-  const ours = connection.resumeMac(index, point.offset, prefix.hash.copy().digest());
-  return macsEqual(ours, Buffer.from(point.mac, 'hex')) ? prefix : undefined;
+  return connection.resumeMacMatches(index, point.offset, prefix.hash.copy().digest(), Buffer.from(point.mac, 'hex')) ? prefix : undefined;
 }
 
 async function sendFile(

@@ -78,6 +78,11 @@ describe('handshake-v1.json: k_resume and the resume MAC of section 6', () => {
     const run = await runVector(v);
     expect(toHex(run.initiator.resumeMac(example.index, example.offset, prefixSha256))).toBe(example.mac);
     expect(toHex(run.responder.resumeMac(example.index, example.offset, prefixSha256))).toBe(example.mac);
+    expect(run.initiator.resumeMacMatches(example.index, example.offset, prefixSha256, hex(example.mac))).toBe(true);
+    const flipped = hex(example.mac);
+    flipped[31]! ^= 1;
+    expect(run.initiator.resumeMacMatches(example.index, example.offset, prefixSha256, flipped)).toBe(false);
+    expect(run.initiator.resumeMacMatches(example.index, example.offset, prefixSha256, hex(example.mac).subarray(1))).toBe(false);
     expect(Object.values(run.initiator).some((value) => Buffer.isBuffer(value))).toBe(false);
   });
 
