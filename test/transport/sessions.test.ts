@@ -162,6 +162,49 @@ describe('receiving session', () => {
     for (const f of v.files) expect(readFileSync(path.join(dir.name, f.path)).toString('hex')).toBe(f.content_hex);
   });
 
+  describe('with a part file kept from an earlier transfer of the same entry', () => {
+    const entry = { path: 'a.txt', size: 6, mode: 0o644, mtime: 1_700_000_000_000 };
+    const abcMac = (peer: TestPeer) => peer.session!.resumeMac(0, 3, sha256(Buffer.from('abc'))).toString('hex');
+
+    /** Keeps 'abc' for a.txt, offers it, and reads the ACCEPT. */
+    async function offeredAgain() {
+      const earlier = await Destination.open(dir.name, false);
+      const part = await earlier.createPart(entry);
+      await part.handle.write('abc');
+      await earlier.keep([part]);
+      const { peer, result } = await receiverWithPeer();
+      peer.send(RecordType.OFFER, { kind: 'files', name: 'a.txt', fileCount: 1, totalBytes: 6, files: [entry] });
+      return { peer, result, accept: JSON.parse((await peer.nextRecord())!.body.toString()) };
+    }
+
+    it('proves the prefix with the MAC of section 6, and shows nothing else of it', async () => {
+      const { peer, result, accept } = await offeredAgain();
+      expect(accept).toEqual({ resume: [{ index: 0, offset: 3, mac: abcMac(peer) }] });
+      peer.send(RecordType.FILE, { index: 0, offset: 3 });
+      peer.send(RecordType.DATA, Buffer.from('def'));
+      peer.send(RecordType.FILE_END, { sha256: sha256(Buffer.from('abcdef')).toString('hex') });
+      peer.send(RecordType.DONE, {});
+      await expect(result).resolves.toMatchObject({ kind: 'files' });
+      expect(readFileSync(path.join(dir.name, 'a.txt'), 'utf8')).toBe('abcdef');
+    });
+
+    it('starts afresh, keeping nothing of the prefix, where the sender starts from 0', async () => {
+      const { peer, result } = await offeredAgain();
+      peer.send(RecordType.FILE, { index: 0, offset: 0 });
+      peer.send(RecordType.DATA, Buffer.from('xyzdef'));
+      peer.send(RecordType.FILE_END, { sha256: sha256(Buffer.from('xyzdef')).toString('hex') });
+      peer.send(RecordType.DONE, {});
+      await expect(result).resolves.toMatchObject({ kind: 'files' });
+      expect(readFileSync(path.join(dir.name, 'a.txt'), 'utf8')).toBe('xyzdef');
+    });
+
+    it('refuses any other offset (E_PROTOCOL)', async () => {
+      const { peer, result } = await offeredAgain();
+      peer.send(RecordType.FILE, { index: 0, offset: 2 });
+      await expect(result).rejects.toMatchObject({ code: 'E_PROTOCOL' });
+    });
+  });
+
   it('receives a text message', async () => {
     const { peer, result } = await receiverWithPeer();
     peer.send(RecordType.OFFER, { kind: 'text', text: 'hello' });
