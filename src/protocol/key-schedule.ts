@@ -87,11 +87,14 @@ export function confirmationMac(confirmKey: Uint8Array, T2: Uint8Array): Buffer 
  */
 export function resumeMac(k_resume: Uint8Array, index: number, offset: number, prefixSha256: Uint8Array): Buffer {
   if (prefixSha256.length !== SHA256_BYTES) throw new RangeError(`a prefix digest is ${SHA256_BYTES} bytes, not ${prefixSha256.length}`);
-  const message = Buffer.alloc(16 + SHA256_BYTES);
-  message.writeBigUInt64BE(BigInt(index), 0);
-  message.writeBigUInt64BE(BigInt(offset), 8);
-  message.set(prefixSha256, 16);
-  return hmacSha256(k_resume, message);
+  return hmacSha256(k_resume, Buffer.concat([u64(index), u64(offset), prefixSha256]));
+}
+
+/** An integer as 8 bytes, big-endian (PROTOCOL.md: `u64`). */
+function u64(value: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(BigInt(value));
+  return bytes;
 }
 
 /** 16 lowercase hex digits in four groups of four, e.g. `3f2a-09c1-77de-b405`. */

@@ -177,25 +177,25 @@ describe('receiving session', () => {
       return { peer, result, accept: JSON.parse((await peer.nextRecord())!.body.toString()) };
     }
 
+    /** Sends the rest of a.txt from `offset` (so that it holds `whole`), then DONE; the file that lands. */
+    async function sendFrom(peer: TestPeer, result: Promise<unknown>, offset: number, whole: string): Promise<string> {
+      peer.send(RecordType.FILE, { index: 0, offset });
+      peer.send(RecordType.DATA, Buffer.from(whole.slice(offset)));
+      peer.send(RecordType.FILE_END, { sha256: sha256(Buffer.from(whole)).toString('hex') });
+      peer.send(RecordType.DONE, {});
+      await expect(result).resolves.toMatchObject({ kind: 'files' });
+      return readFileSync(path.join(dir.name, 'a.txt'), 'utf8');
+    }
+
     it('proves the prefix with the MAC of section 6, and shows nothing else of it', async () => {
       const { peer, result, accept } = await offeredAgain();
       expect(accept).toEqual({ resume: [{ index: 0, offset: 3, mac: abcMac(peer) }] });
-      peer.send(RecordType.FILE, { index: 0, offset: 3 });
-      peer.send(RecordType.DATA, Buffer.from('def'));
-      peer.send(RecordType.FILE_END, { sha256: sha256(Buffer.from('abcdef')).toString('hex') });
-      peer.send(RecordType.DONE, {});
-      await expect(result).resolves.toMatchObject({ kind: 'files' });
-      expect(readFileSync(path.join(dir.name, 'a.txt'), 'utf8')).toBe('abcdef');
+      expect(await sendFrom(peer, result, 3, 'abcdef')).toBe('abcdef');
     });
 
     it('starts afresh, keeping nothing of the prefix, where the sender starts from 0', async () => {
       const { peer, result } = await offeredAgain();
-      peer.send(RecordType.FILE, { index: 0, offset: 0 });
-      peer.send(RecordType.DATA, Buffer.from('xyzdef'));
-      peer.send(RecordType.FILE_END, { sha256: sha256(Buffer.from('xyzdef')).toString('hex') });
-      peer.send(RecordType.DONE, {});
-      await expect(result).resolves.toMatchObject({ kind: 'files' });
-      expect(readFileSync(path.join(dir.name, 'a.txt'), 'utf8')).toBe('xyzdef');
+      expect(await sendFrom(peer, result, 0, 'xyzdef')).toBe('xyzdef');
     });
 
     it('refuses any other offset (E_PROTOCOL)', async () => {
