@@ -28,7 +28,7 @@ import {
   encodeStage2,
   expectHandshakePayload,
 } from './handshake-messages.js';
-import { confirmationMac, deriveSessionKeys, deriveStage2Generator, formatFingerprint, transcriptHash } from './key-schedule.js';
+import { confirmationMac, deriveSessionKeys, deriveStage2Generator, formatFingerprint, resumeMac, transcriptHash, type SessionKeys } from './key-schedule.js';
 import { RecordOpener, RecordSealer } from './records.js';
 
 export interface HandshakeChannel {
@@ -53,6 +53,10 @@ export interface SecureSession {
   readonly opener: RecordOpener;
   /** The session fingerprint as people compare it, e.g. `3f2a-09c1-77de-b405`. */
   readonly fingerprint: string;
+  /** Section 6: the MAC of a kept prefix under this session's k_resume (see resumeMac). */
+  resumeMac(index: number, offset: number, prefixSha256: Uint8Array): Buffer;
+  /** Whether `mac` is that MAC, compared in constant time (section 4: all MACs are). */
+  resumeMacMatches(index: number, offset: number, prefixSha256: Uint8Array, mac: Uint8Array): boolean;
 }
 
 const INTENT_VERBS: Record<number, string> = { [Intent.SEND]: 'sends', [Intent.RECEIVE]: 'receives', [Intent.CHAT]: 'chats' };
@@ -135,6 +139,18 @@ function expectConfirmR(payload: Buffer): Buffer {
   }
 }
 
+/** The capabilities a finished handshake hands back: the keys themselves stay inside them. */
+function secureSession(keys: SessionKeys, sealKey: Buffer, openKey: Buffer): SecureSession {
+  const { k_resume } = keys;
+  return {
+    sealer: new RecordSealer(sealKey),
+    opener: new RecordOpener(openKey),
+    fingerprint: formatFingerprint(keys.fingerprint),
+    resumeMac: (index, offset, prefixSha256) => resumeMac(k_resume, index, offset, prefixSha256),
+    resumeMacMatches: (index, offset, prefixSha256, mac) => macsEqual(resumeMac(k_resume, index, offset, prefixSha256), mac),
+  };
+}
+
 export function initiatorHandshake(channel: HandshakeChannel, options: HandshakeOptions): Promise<SecureSession> {
   const draw = options.drawExponent ?? randomExponent;
   return failingWithFail(channel, async () => {
@@ -168,11 +184,7 @@ export function initiatorHandshake(channel: HandshakeChannel, options: Handshake
         'E_WRONG_CODE',
       );
     }
-    return {
-      sealer: new RecordSealer(keys.k_i2r),
-      opener: new RecordOpener(keys.k_r2i),
-      fingerprint: formatFingerprint(keys.fingerprint),
-    };
+    return secureSession(keys, keys.k_i2r, keys.k_r2i);
   });
 }
 
@@ -201,10 +213,6 @@ export function responderHandshake(channel: HandshakeChannel, options: Handshake
     const mac = expectHandshakePayload(confirmI.payload, HandshakeType.CONFIRM, CONFIRM_PAYLOAD_BYTES, 'CONFIRM');
     if (!macsEqual(confirmationMac(keys.m_i, T2), mac)) throw new WrongCodeAttempt();
     channel.send(encodeConfirm(confirmationMac(keys.m_r, T2)));
-    return {
-      sealer: new RecordSealer(keys.k_r2i),
-      opener: new RecordOpener(keys.k_i2r),
-      fingerprint: formatFingerprint(keys.fingerprint),
-    };
+    return secureSession(keys, keys.k_r2i, keys.k_i2r);
   });
 }

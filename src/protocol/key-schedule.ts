@@ -1,11 +1,11 @@
 /**
  * The key schedule of PROTOCOL.md section 4, as pure functions named after the spec's values:
- * T1 and T2 (transcript hashes), the stage-2 generator e, the session keys, the confirmation MACs
- * and the fingerprint.
+ * T1 and T2 (transcript hashes), the stage-2 generator e, the session keys, the confirmation MACs,
+ * the fingerprint, and the MAC that proves a kept prefix for a resume (section 6).
  */
 import { ELEMENT_BYTES, P, i2osp, os2ip } from '../crypto/group.js';
 import { hkdfSha256 } from '../crypto/hkdf.js';
-import { hmacSha256, sha256 } from '../crypto/mac.js';
+import { SHA256_BYTES, hmacSha256, sha256 } from '../crypto/mac.js';
 import { SealdropError } from '../errors.js';
 
 const GENERATOR_LABEL = Buffer.from('sealdrop/v1 stage2 generator', 'ascii');
@@ -19,6 +19,7 @@ const Label = {
   K_R2I: 'sealdrop/v1 key r2i',
   M_I: 'sealdrop/v1 confirm i',
   M_R: 'sealdrop/v1 confirm r',
+  K_RESUME: 'sealdrop/v1 resume',
   FINGERPRINT: 'sealdrop/v1 fingerprint',
 } as const;
 
@@ -56,6 +57,7 @@ export interface SessionKeys {
   readonly k_r2i: Buffer;
   readonly m_i: Buffer;
   readonly m_r: Buffer;
+  readonly k_resume: Buffer;
   readonly fingerprint: Buffer;
 }
 
@@ -68,6 +70,7 @@ export function deriveSessionKeys(S1: Uint8Array, S2: Uint8Array, T2: Uint8Array
     k_r2i: expand(Label.K_R2I, SESSION_KEY_BYTES),
     m_i: expand(Label.M_I, SESSION_KEY_BYTES),
     m_r: expand(Label.M_R, SESSION_KEY_BYTES),
+    k_resume: expand(Label.K_RESUME, SESSION_KEY_BYTES),
     fingerprint: expand(Label.FINGERPRINT, FINGERPRINT_BYTES),
   };
 }
@@ -75,6 +78,23 @@ export function deriveSessionKeys(S1: Uint8Array, S2: Uint8Array, T2: Uint8Array
 /** CONFIRM_I.mac = HMAC(m_i, T2); CONFIRM_R.mac = HMAC(m_r, T2). */
 export function confirmationMac(confirmKey: Uint8Array, T2: Uint8Array): Buffer {
   return hmacSha256(confirmKey, T2);
+}
+
+/**
+ * Section 6: `HMAC-SHA256(k_resume, u64(index) || u64(offset) || SHA-256(prefix))`, the SHA-256 as
+ * its 32 bytes. ACCEPT carries this instead of the prefix's plain hash, which would let a sender
+ * lacking the bytes extend the hash past them (SHA-256 length extension).
+ */
+export function resumeMac(k_resume: Uint8Array, index: number, offset: number, prefixSha256: Uint8Array): Buffer {
+  if (prefixSha256.length !== SHA256_BYTES) throw new RangeError(`a prefix digest is ${SHA256_BYTES} bytes, not ${prefixSha256.length}`);
+  return hmacSha256(k_resume, Buffer.concat([u64(index), u64(offset), prefixSha256]));
+}
+
+/** An integer as 8 bytes, big-endian (PROTOCOL.md: `u64`). */
+function u64(value: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(BigInt(value));
+  return bytes;
 }
 
 /** 16 lowercase hex digits in four groups of four, e.g. `3f2a-09c1-77de-b405`. */

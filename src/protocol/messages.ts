@@ -1,7 +1,7 @@
 /**
  * The JSON bodies of the records of PROTOCOL.md section 5: encoders, and strict parsers that turn
  * anything malformed into E_PROTOCOL. Unknown fields are ignored, as the spec asks; sizes, offsets
- * and times must be integers in [0, 2^53 - 1]; digests are 64 lowercase hex digits.
+ * and times must be integers in [0, 2^53 - 1]; digests and MACs are 64 lowercase hex digits.
  */
 import { SealdropError } from '../errors.js';
 import { MAX_RECORD_BODY_BYTES } from './records.js';
@@ -36,10 +36,11 @@ export interface OfferContinuation {
   readonly more: boolean;
 }
 
+/** An ACCEPT's `resume` entry (section 6): `mac` proves a kept prefix of `offset` bytes, as hex. */
 export interface ResumePoint {
   readonly index: number;
   readonly offset: number;
-  readonly sha256: string;
+  readonly mac: string;
 }
 
 export interface FileStart {
@@ -138,7 +139,8 @@ export function parseAccept(body: Uint8Array): ResumePoint[] {
   const object = parseJsonObject(body, what);
   return field(object, 'resume', what, isArray, 'an array').map((point) => {
     if (!isObject(point)) throw malformed(what, 'a resume entry is not an object');
-    return { index: integer(point, 'index', what), offset: integer(point, 'offset', what), sha256: digest(point, 'sha256', what) };
+    // An HMAC-SHA256 has the length and lowercase hex of a SHA-256 digest.
+    return { index: integer(point, 'index', what), offset: integer(point, 'offset', what), mac: digest(point, 'mac', what) };
   });
 }
 
@@ -195,6 +197,11 @@ export function encodeFilesOffer(name: string, entries: readonly FileEntry[]): B
     start = end;
   } while (start < files.length);
   return bodies;
+}
+
+/** ACCEPT (section 6): exactly the fields of each resume entry, in the order the spec lists them. */
+export function encodeAccept(resume: readonly ResumePoint[]): Buffer {
+  return encodeJson({ resume: resume.map(({ index, offset, mac }) => ({ index, offset, mac })) });
 }
 
 /** Wire form of the text offer; null when it would not fit one record (send it as a file). */

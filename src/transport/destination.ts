@@ -7,8 +7,12 @@
  * by an atomic rename.
  *
  * Resume (section 6): beside each part file a small JSON record names the entry (path, size,
- * mtime) it belongs to. When a transfer breaks off, the parts are kept; a later offer of the same
- * entry resumes from the part's length, after both sides compared the prefix's SHA-256.
+ * mtime) it belongs to and the part file itself (device, inode). When a transfer breaks off, the
+ * parts are kept; a later offer of the same entry resumes from the part's length, after the
+ * sender checked the MAC of the prefix. A kept part counts only if this receiver can tell it wrote
+ * it and nobody else could have changed it since (isPrivateFile: ours, one link, 0600, and the
+ * file its record names); whoever else can write the destination could otherwise plant a file of
+ * their own there, into which the real sender's bytes would go.
  *
  * Calls on names and metadata are synchronous, those that may wait on the disk are not: see
  * safe-fs.ts for why.
@@ -30,15 +34,16 @@ import type { HashedPrefix } from './hash-tap.js';
 import { offerDigest, readOfferRecord, removeOfferRecord, writeOfferRecord, type RecordedDirectory } from './offer-record.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
 import {
-  APPEND_EXISTING,
   assertOpenedIn,
   CREATE_EXCLUSIVE,
+  createFileNoFollow,
+  isPrivateFile,
   lstatOrNull,
   moveUnlessTaken,
   openRegularFile,
-  readFileOrNull,
+  READ_AND_APPEND_EXISTING,
+  readPrivateFileOrNull,
   setModeAndMtimeIfSame,
-  writeFileNoFollow,
   type FileIdentity,
 } from './safe-fs.js';
 
@@ -53,6 +58,15 @@ export interface PartFile {
   readonly inode: number;
 }
 
+/**
+ * A part file kept from an earlier transfer of the same entry, open (read and append) since
+ * findResumable checked it, with the hash of what it holds; createPart goes on in it.
+ */
+export interface KeptPart {
+  readonly prefix: HashedPrefix;
+  readonly handle: FileHandle;
+}
+
 /** The temporary name of a file in flight: fixed per path (so a later resume can find it), short, hidden. */
 export function partFileName(entryPath: string): string {
   return `.sealdrop-${entryTag(entryPath)}.part`;
@@ -61,9 +75,13 @@ export function partFileName(entryPath: string): string {
 /** Beside a part file: which offered entry its bytes belong to. */
 const partRecordPath = (partPath: string) => `${partPath}.json`;
 
-function sameEntry(record: unknown, entry: FileEntry): boolean {
-  const r = record as Partial<FileEntry> | null;
-  return r?.path === entry.path && r.size === entry.size && r.mtime === entry.mtime;
+/** What createPart writes beside a part file: the entry it is for, and which file it is. */
+type PartRecord = Pick<FileEntry, 'path' | 'size' | 'mtime'> & FileIdentity;
+
+/** Whether `record` is that of a part file of `entry` that is the file `part` names. */
+function recordNames(record: unknown, entry: FileEntry, part: FileIdentity): boolean {
+  const r = record as Partial<PartRecord> | null;
+  return r?.path === entry.path && r.size === entry.size && r.mtime === entry.mtime && r.device === part.device && r.inode === part.inode;
 }
 
 export class Destination {
@@ -76,6 +94,8 @@ export class Destination {
   readonly #locks: string[] = [];
   /** The digest of the admitted offer whose record (offer-record.ts) this transfer wrote, until it ends. */
   #recordedOffer: string | null = null;
+  /** Kept part files findResumable opened that no createPart has taken yet; closed by `release`. */
+  readonly #unusedKept = new Set<FileHandle>();
 
   private constructor(
     readonly root: string,
@@ -124,9 +144,11 @@ export class Destination {
     for (const entry of entries) this.#locks.push(lockEntry(this.root, entry.path));
   }
 
-  /** Gives up the claims of `claim`. */
+  /** Gives up the claims of `claim`, and closes the kept part files no resume went on in. */
   async release(): Promise<void> {
     for (const lockPath of this.#locks.splice(0)) unlockEntry(lockPath);
+    for (const handle of this.#unusedKept) await handle.close().catch(() => undefined);
+    this.#unusedKept.clear();
   }
 
   /**
@@ -227,24 +249,41 @@ export class Destination {
   }
 
   /**
-   * A part file kept from an earlier transfer of the same entry (path, size, mtime), with the
-   * hash of what it holds; null if there is none, it belongs to another entry, or it is a link.
+   * A part file kept from an earlier transfer of the same entry (path, size, mtime), open, with
+   * the hash of what it holds; null if there is none, it belongs to another entry, or it is not
+   * private to this receiver or not the file its record names (see #keptPart). The caller passes
+   * it to createPart, or leaves it to `release` to close.
    */
-  async findResumable(entry: FileEntry): Promise<HashedPrefix | null> {
+  async findResumable(entry: FileEntry): Promise<KeptPart | null> {
     const kept = this.#keptPart(entry);
     if (kept === null) return null;
-    // Opened without following a link, nor waiting on a FIFO: it may have been swapped since the lstat.
-    const opened = await openRegularFile(kept.partPath).catch(() => null);
+    // Opened once, without following a link nor waiting on a FIFO, and checked again on this
+    // descriptor (the name may have been swapped since the lstat); the same descriptor hashes the
+    // prefix and takes the rest, so what was checked is what is written.
+    const opened = await openRegularFile(kept.partPath, READ_AND_APPEND_EXISTING).catch(() => null);
     if (opened === null) return null;
+    const { handle, stats } = opened;
     try {
-      return opened.stats.size === kept.bytes ? await hashOpenFile(opened.handle, kept.bytes) : null;
-    } finally {
-      await opened.handle.close();
+      if (isPrivateFile(stats) && stats.dev === kept.device && stats.ino === kept.inode && stats.size === kept.bytes) {
+        const prefix = await hashOpenFile(handle, kept.bytes);
+        if (prefix.bytes === kept.bytes) {
+          this.#unusedKept.add(handle);
+          return { prefix, handle };
+        }
+      }
+    } catch {
+      // Unreadable: nothing to resume from.
     }
+    await handle.close();
+    return null;
   }
 
-  /** The part file kept for `entry` and its length, or null (see findResumable). */
-  #keptPart(entry: FileEntry): { partPath: string; bytes: number } | null {
+  /**
+   * The part file kept for `entry`, its length and identity, or null: it must be private to this
+   * receiver (isPrivateFile) and named, with the entry, by a record that is private too. Only
+   * this receiver can make such a pair, so its bytes are the ones an earlier transfer wrote.
+   */
+  #keptPart(entry: FileEntry): ({ partPath: string; bytes: number } & FileIdentity) | null {
     const { partPath } = this.#locate(entry);
     let stats: Stats | undefined;
     try {
@@ -252,15 +291,17 @@ export class Destination {
     } catch {
       return null; // unreadable: nothing to resume from
     }
-    if (!stats?.isFile() || stats.size === 0 || stats.size > entry.size) return null;
-    return sameEntry(parseRecord(readFileOrNull(partRecordPath(partPath))), entry) ? { partPath, bytes: stats.size } : null;
+    if (stats === undefined || !isPrivateFile(stats) || stats.size === 0 || stats.size > entry.size) return null;
+    const identity = identityOf(stats);
+    const record = parseRecord(readPrivateFileOrNull(partRecordPath(partPath)));
+    return recordNames(record, entry, identity) ? { partPath, bytes: stats.size, ...identity } : null;
   }
 
   /**
    * Creates the parent directories (never through a link) and the part file, exclusively; or,
-   * resuming from `offset`, reopens the kept part file for appending.
+   * resuming, goes on in the kept part file findResumable opened (never reopened by name).
    */
-  async createPart(entry: FileEntry, offset = 0): Promise<PartFile> {
+  async createPart(entry: FileEntry, kept?: KeptPart): Promise<PartFile> {
     const { finalPath, partPath } = this.#locate(entry);
     // Each directory's identity is taken just before the open it vouches for: some file systems
     // (FAT, FUSE) number an inode anew once it has left the kernel's cache.
@@ -270,10 +311,12 @@ export class Destination {
       current = path.join(current, segment);
       directory = this.#ensureDirectory(current, entry.path);
     }
-    if (offset > 0) {
-      const handle = await checkedOpenedIn(await open(partPath, APPEND_EXISTING), directory, false);
+    if (kept !== undefined) {
+      this.#unusedKept.delete(kept.handle);
+      // It was opened by name: it must still lie in the directory checked just now.
+      const handle = await checkedOpenedIn(kept.handle, directory, false);
       const stats = fstatSync(handle.fd);
-      if (stats.size !== offset) {
+      if (stats.size !== kept.prefix.bytes) {
         await handle.close();
         throw new SealdropError('E_INTERNAL', `${this.#shown(partPath)} changed since it was offered for resuming`);
       }
@@ -287,17 +330,20 @@ export class Destination {
       if (handle === null) throw new SealdropError('E_EXISTS', `${this.#shown(partPath)} appeared while preparing the transfer`);
     }
     await checkedOpenedIn(handle, directory, true);
-    // A record without its part file (deleted by hand) is stale too; this transfer holds the path.
+    const identity = identityOf(fstatSync(handle.fd));
+    const record: PartRecord = { path: entry.path, size: entry.size, mtime: entry.mtime, ...identity };
     try {
-      writeFileNoFollow(partRecordPath(partPath), directory, JSON.stringify({ path: entry.path, size: entry.size, mtime: entry.mtime }));
+      // A record without its part file (deleted by hand) is stale too; this transfer holds the
+      // path. It is removed and the new one created exclusively, never emptied by name.
+      unlinkIfPresent(partRecordPath(partPath));
+      createFileNoFollow(partRecordPath(partPath), directory, JSON.stringify(record));
     } catch (error) {
-      // Something other than a file is in the record's place: leave no part file nobody tracks.
+      // No record could be made (its name taken again meanwhile, say): leave no part file nobody tracks.
       await handle.close();
       unlinkSync(partPath);
       throw error;
     }
-    const stats = fstatSync(handle.fd);
-    return { entry, partPath, finalPath, handle, ...identityOf(stats) };
+    return { entry, partPath, finalPath, handle, ...identity };
   }
 
   #removePartFiles(partPath: string): void {
@@ -391,6 +437,15 @@ function parseRecord(text: string | null): unknown {
     return text === null ? null : JSON.parse(text);
   } catch {
     return null;
+  }
+}
+
+/** Removes the name `file` (never what a link there points to); nothing there is fine. */
+function unlinkIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

@@ -8,17 +8,16 @@
  * The record is a working file in the destination's root, named after the offer (a SHA-256 over
  * its list of path, size and mtime, the facts a resume compares too), naming each directory by
  * device and inode, so that a directory someone put in its place since does not count. It decides
- * where files may go without asking, so it counts only if no one else could have written it: a
- * regular file the receiver owns, with one link, that others can neither read nor write, opened
- * without following a link. It is created exclusively (O_EXCL, mode 0600) and never rewritten in
- * place, and goes when the transfer completes or is discarded.
+ * where files may go without asking, so it counts only if no one else could have written it
+ * (safe-fs.ts isPrivateFile, as for a part file and its record). It is created exclusively and
+ * never rewritten in place, and goes when the transfer completes or is discarded.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { FileEntry } from '../protocol/messages.js';
 import { WORKING_NAME_PREFIX } from '../protocol/paths.js';
-import { assertOpenedIn, CREATE_EXCLUSIVE, READ_EXISTING, type FileIdentity } from './safe-fs.js';
+import { createFileNoFollow, readPrivateFileOrNull, type FileIdentity } from './safe-fs.js';
 
 export interface RecordedDirectory extends FileIdentity {
   /** The top-level name, as the offer has it. */
@@ -38,7 +37,7 @@ export const offerRecordName = (digest: string) => `${WORKING_NAME_PREFIX}${dige
 
 /** The directories the record of this offer names; none if there is no record or it does not count. */
 export function readOfferRecord(root: string, digest: string): RecordedDirectory[] {
-  const text = readPrivateFile(path.join(root, offerRecordName(digest)));
+  const text = readPrivateFileOrNull(path.join(root, offerRecordName(digest)));
   if (text === null) return [];
   try {
     const record = JSON.parse(text) as { offer?: unknown; directories?: unknown };
@@ -51,15 +50,8 @@ export function readOfferRecord(root: string, digest: string): RecordedDirectory
 
 /** Replaces the record of this offer with one naming `directories`, in the root `rootIdentity` names. */
 export function writeOfferRecord(root: string, rootIdentity: FileIdentity, digest: string, directories: readonly RecordedDirectory[]): void {
-  const file = path.join(root, offerRecordName(digest));
   removeOfferRecord(root, digest);
-  const fd = openSync(file, CREATE_EXCLUSIVE, 0o600);
-  try {
-    assertOpenedIn(fd, rootIdentity, true);
-    writeSync(fd, JSON.stringify({ offer: digest, directories }));
-  } finally {
-    closeSync(fd);
-  }
+  createFileNoFollow(path.join(root, offerRecordName(digest)), rootIdentity, JSON.stringify({ offer: digest, directories }));
 }
 
 export function removeOfferRecord(root: string, digest: string): void {
@@ -73,27 +65,4 @@ export function removeOfferRecord(root: string, digest: string): void {
 function isRecordedDirectory(value: unknown): value is RecordedDirectory {
   const v = value as Partial<RecordedDirectory> | null;
   return typeof v?.name === 'string' && Number.isSafeInteger(v.device) && Number.isSafeInteger(v.inode);
-}
-
-/**
- * The text of `file` if it is a regular file this process's user owns, with one link and no
- * permission for group or others; else null. Checked on the descriptor it is read through.
- */
-function readPrivateFile(file: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(file, READ_EXISTING);
-  } catch {
-    return null;
-  }
-  try {
-    const stats = fstatSync(fd);
-    const ours = stats.uid === process.getuid?.();
-    if (!stats.isFile() || !ours || stats.nlink !== 1 || (stats.mode & 0o077) !== 0) return null;
-    return readFileSync(fd, 'utf8');
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -8,11 +8,11 @@ import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { partsLength } from '../protocol/byte-parts.js';
 import { forDisplay } from '../protocol/display.js';
-import { parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer, type OfferContinuation } from '../protocol/messages.js';
+import { encodeAccept, parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer, type OfferContinuation } from '../protocol/messages.js';
 import { OfferPathChecker, describePathViolation } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { TopLevelFacts } from '../protocol/top-level.js';
-import type { Destination, PartFile } from './destination.js';
+import type { Destination, KeptPart, PartFile } from './destination.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
 import { PartFileSink } from './part-file-sink.js';
 import { PeerStopped, type SecureConnection } from './secure-connection.js';
@@ -115,23 +115,31 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     await options.destination.claim(summary.files);
     await options.destination.admit(summary.files, answer === 'merge');
     const resumable = await findResumable(options.destination, summary.files);
-    const resume = [...resumable].map(([index, prefix]) => ({ index, offset: prefix.bytes, sha256: prefix.hash.copy().digest('hex') }));
-    await connection.sendJson(RecordType.ACCEPT, { resume });
+    // Section 6: a MAC under k_resume proves each kept prefix; its plain SHA-256 would let a
+    // sender lacking those bytes extend the hash past them, and the receiver land the result.
+    const resume = [...resumable].map(([index, { prefix }]) => ({
+      index,
+      offset: prefix.bytes,
+      mac: connection.resumeMac(index, prefix.bytes, prefix.hash.copy().digest()).toString('hex'),
+    }));
+    await connection.send(RecordType.ACCEPT, encodeAccept(resume));
     refusalIsPrivate = false;
 
     const received: ReceivedFile[] = [];
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
     for (const [index, entry] of summary.files.entries()) {
       const start = parseFileStart(await connection.expect(RecordType.FILE));
-      const prefix = resumable.get(index);
+      const kept = resumable.get(index);
+      const prefix = kept?.prefix;
       if (start.index !== index || (start.offset !== 0 && start.offset !== prefix?.bytes)) {
         throw new SealdropError('E_PROTOCOL', `expected FILE for index ${index} from offset 0${prefix ? ` or ${prefix.bytes}` : ''}, got index ${start.index} offset ${start.offset}`);
       }
-      const resumed = start.offset > 0 ? prefix : undefined;
-      const part = await options.destination.createPart(entry, start.offset);
+      // From 0 the kept part is not used (the destination starts afresh and closes it at release).
+      const resumed = start.offset > 0 ? kept : undefined;
+      const part = await options.destination.createPart(entry, resumed);
       parts.push(part);
       progress.doneBytes += start.offset;
-      const sha256 = await receiveFileData(connection, part, resumed, (bytes) => {
+      const sha256 = await receiveFileData(connection, part, resumed?.prefix, (bytes) => {
         progress.doneBytes += bytes;
         options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
       });
@@ -177,11 +185,11 @@ async function commitAll(destination: Destination, parts: PartFile[]): Promise<v
 }
 
 /** Part files kept from an earlier transfer of the same entries, by offer index. */
-async function findResumable(destination: Destination, files: readonly FileEntry[]): Promise<Map<number, HashedPrefix>> {
-  const found = new Map<number, HashedPrefix>();
+async function findResumable(destination: Destination, files: readonly FileEntry[]): Promise<Map<number, KeptPart>> {
+  const found = new Map<number, KeptPart>();
   for (const [index, entry] of files.entries()) {
-    const prefix = await destination.findResumable(entry);
-    if (prefix) found.set(index, prefix);
+    const kept = await destination.findResumable(entry);
+    if (kept) found.set(index, kept);
   }
   return found;
 }

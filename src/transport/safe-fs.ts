@@ -39,8 +39,8 @@ import { SealdropError } from '../errors.js';
  */
 const NO_LINK_NO_WAIT = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_LINK_NO_WAIT;
-export const CREATE_OR_TRUNCATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NO_LINK_NO_WAIT;
-export const APPEND_EXISTING = constants.O_WRONLY | constants.O_APPEND | NO_LINK_NO_WAIT;
+/** A kept part file (destination.ts): its prefix is read to hash it, then the rest appended. */
+export const READ_AND_APPEND_EXISTING = constants.O_RDWR | constants.O_APPEND | NO_LINK_NO_WAIT;
 export const READ_EXISTING = constants.O_RDONLY | NO_LINK_NO_WAIT;
 
 /** Which file or directory something is: its device and inode, as stat gives them. */
@@ -133,13 +133,13 @@ function chmodWhereSupported(fd: number, mode: number): void {
 }
 
 /**
- * `file` opened for reading, with its fstat, if it is a regular file; null if nothing is there, if
- * it is a link, or anything but a regular file. The caller closes the handle.
+ * `file` opened for reading (or as `flags` say), with its fstat, if it is a regular file; null if
+ * nothing is there, if it is a link, or anything but a regular file. The caller closes the handle.
  */
-export async function openRegularFile(file: string): Promise<{ handle: FileHandle; stats: Stats } | null> {
+export async function openRegularFile(file: string, flags = READ_EXISTING): Promise<{ handle: FileHandle; stats: Stats } | null> {
   let handle: FileHandle;
   try {
-    handle = await open(file, READ_EXISTING);
+    handle = await open(file, flags);
   } catch (error) {
     if (['ENOENT', 'ELOOP', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
     throw error;
@@ -229,11 +229,12 @@ export function assertOpenedIn(fd: number, directory: FileIdentity, createdHere:
 }
 
 /**
- * Writes `text` to `file` in `directory`, created (0600) or emptied first; never through a link
- * (see assertOpenedIn).
+ * Creates `file` in `directory` (0600) holding `text`; EEXIST if anything has its name. Never
+ * through a link (see assertOpenedIn), and never into an existing file: emptying one by name
+ * would empty whatever file of ours someone had hard-linked to that name.
  */
-export function writeFileNoFollow(file: string, directory: FileIdentity, text: string): void {
-  const fd = openSync(file, CREATE_OR_TRUNCATE, 0o600);
+export function createFileNoFollow(file: string, directory: FileIdentity, text: string): void {
+  const fd = openSync(file, CREATE_EXCLUSIVE, 0o600);
   try {
     assertOpenedIn(fd, directory, true);
     writeSync(fd, text);
@@ -242,12 +243,33 @@ export function writeFileNoFollow(file: string, directory: FileIdentity, text: s
   }
 }
 
+/**
+ * Whether `stats` are of a file that nobody but this user can have written or read: a regular
+ * file owned by the effective user, with one link (no other name leads to it) and mode 0600.
+ * A file system that cannot hold owners or modes (FAT, exFAT) shows every file with those of its
+ * mount options: usually none is private then, but where they say this user and 0600, all are,
+ * whoever wrote them.
+ */
+export function isPrivateFile(stats: Stats): boolean {
+  return stats.isFile() && stats.uid === process.geteuid?.() && stats.nlink === 1 && (stats.mode & 0o777) === 0o600;
+}
+
 /** The text of `file`, or null if it is not a regular file that can be read; never through a link. */
 export function readFileOrNull(file: string): string | null {
+  return readCheckedFileOrNull(file, (stats) => stats.isFile());
+}
+
+/** The text of `file`, or null unless it is private to this user (isPrivateFile); never through a link. */
+export function readPrivateFileOrNull(file: string): string | null {
+  return readCheckedFileOrNull(file, isPrivateFile);
+}
+
+/** The text of `file`, or null if it cannot be read or its fstat fails `check`; never through a link. */
+function readCheckedFileOrNull(file: string, check: (stats: Stats) => boolean): string | null {
   const fd = openExistingOrNull(file);
   if (fd === null) return null;
   try {
-    return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : null;
+    return check(fstatSync(fd)) ? readFileSync(fd, 'utf8') : null;
   } catch {
     return null;
   } finally {

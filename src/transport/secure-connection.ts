@@ -57,6 +57,19 @@ export class SecureConnection {
     return this.session.fingerprint;
   }
 
+  /**
+   * Section 6: the MAC that proves a kept prefix (its SHA-256, as 32 bytes) of file `index` up to
+   * `offset`, under this session's k_resume; the key itself never leaves the session.
+   */
+  resumeMac(index: number, offset: number, prefixSha256: Uint8Array): Buffer {
+    return this.session.resumeMac(index, offset, prefixSha256);
+  }
+
+  /** Whether the peer's `mac` is the one resumeMac gives, compared in constant time. */
+  resumeMacMatches(index: number, offset: number, prefixSha256: Uint8Array, mac: Uint8Array): boolean {
+    return this.session.resumeMacMatches(index, offset, prefixSha256, mac);
+  }
+
   /** Seals and writes one record, waiting for the socket to drain when its buffer is full. */
   send(type: RecordType, body: Uint8Array): Promise<void> {
     return writeWithBackpressure(this.socket, this.session.sealer.seal(type, body));

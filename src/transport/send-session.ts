@@ -93,7 +93,7 @@ export async function sendFiles(connection: SecureConnection, selection: LocalSe
       for (const [index, file] of selection.files.entries()) {
         const source = await openLocalFile(file);
         try {
-          const start = await resumeOffset(file, source, resumePoints.get(index));
+          const start = await resumeOffset(connection, index, file, source, resumePoints.get(index));
           progress.doneBytes += start?.bytes ?? 0;
           sent.push(await sendFile(streaming, index, file, source, start, (bytes) => {
             progress.doneBytes += bytes;
@@ -129,13 +129,21 @@ async function runSending<T>(connection: SecureConnection, steps: () => Promise<
 }
 
 /**
- * Section 6: where the receiver kept a prefix, hash ours; if they match, continue after it
- * (the returned hash goes on over the rest), otherwise start from 0.
+ * Section 6: where the receiver kept a prefix, hash ours and compute its MAC; if the receiver's
+ * MAC is the same (compared in constant time), continue after it (the returned hash goes on over
+ * the rest), otherwise start from 0.
  */
-async function resumeOffset(file: LocalFile, source: FileHandle, point: ResumePoint | undefined): Promise<HashedPrefix | undefined> {
-  if (!point || point.offset > file.size) return undefined;
+async function resumeOffset(
+  connection: SecureConnection,
+  index: number,
+  file: LocalFile,
+  source: FileHandle,
+  point: ResumePoint | undefined,
+): Promise<HashedPrefix | undefined> {
+  if (!point || point.offset === 0 || point.offset > file.size) return undefined;
   const prefix = await hashOpenFile(source, point.offset);
-  return prefix.bytes === point.offset && prefix.hash.copy().digest('hex') === point.sha256 ? prefix : undefined;
+  if (prefix.bytes !== point.offset) return undefined;
+  return connection.resumeMacMatches(index, point.offset, prefix.hash.copy().digest(), Buffer.from(point.mac, 'hex')) ? prefix : undefined;
 }
 
 async function sendFile(

@@ -4,8 +4,8 @@
  * is the other side. Each case checks the exit status, the error code and the disk afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, vi } from 'vitest';
@@ -15,7 +15,8 @@ import { Intent, Role, encodeHello, encodeFail } from '../../src/protocol/handsh
 import { RecordType } from '../../src/protocol/records.js';
 import { killLeftovers, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
-import { listTree } from '../support/files.js';
+import { listTree, partFilesIn } from '../support/files.js';
+import { assertExtensionWorks, extendSha256, sha256Padding } from '../support/sha256-extension.js';
 import { TestPeer } from '../support/test-peer.js';
 
 afterAll(killLeftovers);
@@ -37,6 +38,16 @@ async function acceptedOffer(sd: E2EScope, content: Buffer, paths = ['report.txt
   const files = paths.map((p) => ({ path: p, size: content.length, mode: 0o644, mtime: 1_700_000_000_000 }));
   peer.send(RecordType.OFFER, { kind: 'files', name: paths[0], fileCount: files.length, totalBytes: content.length * files.length, files });
   return { receiver, peer };
+}
+
+/** Resolves once a part file of exactly `bytes` bytes is in `directory` (the receiver wrote them). */
+async function partFileOfSize(directory: string, bytes: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  const sizes = () => partFilesIn(directory).filter((name) => name.endsWith('.part')).map((name) => statSync(path.join(directory, name)).size);
+  while (!sizes().includes(bytes)) {
+    if (Date.now() > deadline) throw new Error(`no part file of ${bytes} bytes in ${directory}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 async function expectReceiverExit(sd: E2EScope, receiver: { process: any }, status: number, code: string) {
@@ -127,6 +138,51 @@ describe('a hostile sender against the real receiver, after the handshake', () =
     expect(await peer.nextRecord()).toBeNull(); // closed, and no ERROR echoed back
     expect(receiver.process.running).toBe(true);
     expect(listTree(sd.ws.out).filter((name) => name.endsWith('.part'))).toHaveLength(1);
+  });
+
+  // Issue 10, item 3. A first sender's transfer broke off after bytes nobody else has seen. A
+  // second sender who knows the code offers the same entry; all it learns of the kept prefix is
+  // what ACCEPT says. With the prefix's plain SHA-256 there, it resumed, appended its own bytes
+  // after SHA-256's padding, and sent the digest of the whole by length extension: the receiver,
+  // which continues its hash from the prefix, landed the forgery as verified.
+  e2e('a second sender extends a kept prefix it never saw (SHA-256 length extension): E_INTEGRITY, nothing lands', async ({ sd }) => {
+    assertExtensionWorks();
+    const secret = randomBytes(1000);
+    const suffix = Buffer.from('\nappended by a sender who never saw the bytes above\n');
+    const size = secret.length + sha256Padding(secret.length).length + suffix.length;
+    const entry = { path: 'report.txt', size, mode: 0o644, mtime: 1_700_000_000_000 };
+    const offer = { kind: 'files', name: 'report.txt', fileCount: 1, totalBytes: size, files: [entry] };
+    const receiver = await sd.startReceiver({ out: sd.ws.out, code: CODE, args: ['--yes'] });
+
+    const first = await TestPeer.connect(receiver.port);
+    sd.sockets.push(first.socket);
+    await first.handshake('initiator', CODE, Intent.SEND);
+    first.send(RecordType.OFFER, offer);
+    expect((await first.nextRecord())!.type).toBe(RecordType.ACCEPT);
+    first.send(RecordType.FILE, { index: 0, offset: 0 });
+    first.send(RecordType.DATA, secret);
+    await partFileOfSize(sd.ws.out, secret.length);
+    first.send(RecordType.ERROR, { code: 'E_INTERNAL', message: 'gave up' });
+    await receiver.process.waitForLine('stderr', /the transfer broke off/);
+
+    const second = await TestPeer.connect(receiver.port);
+    sd.sockets.push(second.socket);
+    await second.handshake('initiator', CODE, Intent.SEND);
+    second.send(RecordType.OFFER, offer);
+    const accept = (await second.nextRecord())!;
+    expect(accept.type).toBe(RecordType.ACCEPT);
+    const [point] = JSON.parse(accept.body.toString()).resume;
+    expect(point).toMatchObject({ index: 0, offset: secret.length });
+    const forged = extendSha256(point.sha256 ?? point.mac, point.offset, suffix);
+    second.send(RecordType.FILE, { index: 0, offset: point.offset });
+    second.send(RecordType.DATA, Buffer.concat([forged.glue, suffix]));
+    second.send(RecordType.FILE_END, { sha256: forged.digest });
+    second.send(RecordType.DONE, {});
+
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(1);
+    expect(receiver.process.stderr).toContain('E_INTEGRITY');
+    expect(listTree(sd.ws.out)).toEqual([]);
+    expect(accept.body.toString()).not.toContain(digestOf(secret)); // section 6: never the plain hash
   });
 
   e2e('malformed JSON in an OFFER, then an unknown record type: E_PROTOCOL', async ({ sd }) => {

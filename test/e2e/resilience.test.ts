@@ -1,10 +1,11 @@
 // End to end: transfers that break off and resume, silent peers, Ctrl-C. The receiver keeps its
 // code and its part files as README.md says, and nothing ever appears under a final name unverified.
 
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
@@ -101,6 +102,10 @@ async function pausingRelay(sd: E2EScope, targetPort: number, atBytes: number) {
     resume: () => paused!.resume(),
   };
 }
+
+/** Runs a command as another local user (uid and gid 1001, no groups): root only. */
+const AS_UID_1001 = ['--reuid=1001', '--regid=1001', '--clear-groups'];
+const canPlantAsAnotherUser = process.geteuid?.() === 0 && spawnSync('setpriv', [...AS_UID_1001, 'true']).status === 0;
 
 const BROKE_OFF = /^sealdrop: warning: the transfer broke off \(E_[A-Z_]+: .*\); nothing is under its final name, partial files are kept to resume\. Waiting for the sender to try again/;
 
@@ -264,6 +269,41 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     const received = listTree(sd.ws.out).filter((name) => !name.endsWith('/'));
     expect(received.length).toBeGreaterThan(0); // a.bin's part file, at least
     for (const name of received) expect(readFileSync(path.join(sd.ws.out, name)).includes('never offered'), name).toBe(false);
+    relay.close();
+  });
+
+  // Issue 10, item 1: another local user who can write the destination replaced the kept part
+  // file with one of their own (mode 0666) holding the same first bytes; the real sender resumed
+  // and the rest of the file went into the planted one, which landed owned by that user.
+  e2e.runIf(canPlantAsAnotherUser)('a part file another user (uid 1001) planted in place of the kept one is not resumed: the send starts from 0 in a fresh part file', async ({ sd, expect }) => {
+    const { file: source, content } = bigSource(sd, 'big.bin');
+    // A destination that another user may write in, as a shared directory is.
+    chmodSync(sd.ws.root, 0o755);
+    chmodSync(sd.ws.out, 0o777);
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+    const first = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    const part = await partFileWithData(sd.ws.out, receiver.process);
+    first.kill('SIGKILL');
+    await first.waitForExit();
+    await receiver.process.waitForLine('stderr', BROKE_OFF);
+
+    const partPath = path.join(sd.ws.out, part);
+    const plantedBytes = content.subarray(0, 4096); // the part's first bytes are guessable: say the header of a known format
+    execFileSync('setpriv', [...AS_UID_1001, 'sh', '-c', 'umask 0 && rm -f "$1" && cat > "$1"', 'sh', partPath], { input: plantedBytes });
+    const planted = statSync(partPath);
+    expect([planted.uid, planted.mode & 0o777, planted.size]).toEqual([1001, 0o666, plantedBytes.length]);
+
+    const relay = await countingRelay(sd, receiver.port);
+    const second = sd.startSender({ to: relay.address, code: receiver.code, paths: [source] });
+    expect(await second.waitForExit(), second.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(receiver.process.stdout).toBe(`${sha256Hex(content)}  big.bin\n`);
+    const received = statSync(path.join(sd.ws.out, 'big.bin'));
+    // Not the planted file (its inode number may be reused once it is removed, its owner is not).
+    expect(received.uid).toBe(process.geteuid!());
+    expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
+    expect(relay.bytes()).toBeGreaterThan(BIG); // every byte sent again, from 0
+    expect(listTree(sd.ws.out)).toEqual(['big.bin']);
     relay.close();
   });
 

@@ -3,6 +3,8 @@ import type { RecordFrame } from '../../src/protocol/frames.js';
 import { Intent, encodeFail } from '../../src/protocol/handshake-messages.js';
 import { countsAsAttempt, initiatorHandshake, responderHandshake, type SecureSession } from '../../src/protocol/handshake.js';
 import { encodeFrame } from '../../src/protocol/frames.js';
+import { deriveSessionKeys, resumeMac } from '../../src/protocol/key-schedule.js';
+import { sha256 } from '../../src/crypto/mac.js';
 import { RecordOpener, RecordSealer } from '../../src/protocol/records.js';
 import { channelPair, scriptedChannel } from '../support/memory-channel.js';
 import { hex, loadVectors, toHex } from '../support/vectors.js';
@@ -61,6 +63,39 @@ describe('handshake-v1.json: complete handshakes', () => {
     expect((outcomes[0] as PromiseRejectedResult).reason.code).toBe('E_WRONG_CODE');
     expect((outcomes[1] as PromiseRejectedResult).reason.code).toBe('E_WRONG_CODE');
     expect(toHex(responderChannel.sent.at(-1)!.subarray(5))).toBe(Buffer.from('wrong code').toString('hex'));
+  });
+});
+
+describe('handshake-v1.json: k_resume and the resume MAC of section 6', () => {
+  it.each<any>(doc.vectors)('$name', async (v: any) => {
+    const keys = deriveSessionKeys(hex(v.S1), hex(v.S2), hex(v.T2));
+    expect(toHex(keys.k_resume)).toBe(v.k_resume);
+    const example = v.resume_example;
+    const prefixSha256 = sha256(hex(example.prefix_hex));
+    expect(toHex(prefixSha256)).toBe(example.prefix_sha256);
+    expect(hex(example.prefix_hex)).toHaveLength(example.offset);
+    expect(toHex(resumeMac(keys.k_resume, example.index, example.offset, prefixSha256))).toBe(example.mac);
+    // Both ends of the session give the same MAC, without handing out k_resume.
+    const run = await runVector(v);
+    expect(toHex(run.initiator.resumeMac(example.index, example.offset, prefixSha256))).toBe(example.mac);
+    expect(toHex(run.responder.resumeMac(example.index, example.offset, prefixSha256))).toBe(example.mac);
+    expect(run.initiator.resumeMacMatches(example.index, example.offset, prefixSha256, hex(example.mac))).toBe(true);
+    const flipped = hex(example.mac);
+    flipped[31]! ^= 1;
+    expect(run.initiator.resumeMacMatches(example.index, example.offset, prefixSha256, flipped)).toBe(false);
+    expect(run.initiator.resumeMacMatches(example.index, example.offset, prefixSha256, hex(example.mac).subarray(1))).toBe(false);
+    expect(Object.values(run.initiator).some((value) => Buffer.isBuffer(value))).toBe(false);
+  });
+
+  it('binds the index, the offset and the prefix', () => {
+    const k = hex(vector1.k_resume);
+    const digest = sha256(Buffer.from('prefix'));
+    const mac = toHex(resumeMac(k, 0, 6, digest));
+    expect(toHex(resumeMac(k, 1, 6, digest))).not.toBe(mac);
+    expect(toHex(resumeMac(k, 0, 5, digest))).not.toBe(mac);
+    expect(toHex(resumeMac(k, 0, 6, sha256(Buffer.from('prefiX'))))).not.toBe(mac);
+    // The SHA-256 goes in as its 32 bytes, never as hex.
+    expect(() => resumeMac(k, 0, 6, Buffer.from(toHex(digest)))).toThrow(RangeError);
   });
 });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  encodeAccept,
   encodeFilesOffer,
   encodeJson,
   encodeTextOffer,
@@ -73,7 +74,7 @@ describe('parsers', () => {
     expect(parseFileEnd(encodeJson({ sha256: digest }))).toBe(digest);
     expect(() => parseFileEnd(encodeJson({ sha256: digest.toUpperCase() }))).toThrow();
     expect(() => parseFileEnd(encodeJson({ sha256: digest.slice(2) }))).toThrow();
-    expect(() => parseAccept(encodeJson({ resume: [{ index: 0, offset: 1, sha256: 'x' }] }))).toThrow();
+    expect(() => parseAccept(encodeJson({ resume: [{ index: 0, offset: 1, mac: 'x' }] }))).toThrow();
   });
 
   it('refuses bodies that are not UTF-8 JSON objects', () => {
@@ -131,6 +132,42 @@ describe('parseOfferContinuation: at least one entry (section 5)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('ACCEPT (section 6: resume entries carry a MAC, never a plain hash)', () => {
+  const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
+  const point = fc.record({ index: fc.maxSafeNat(), offset: fc.maxSafeNat(), mac: hex64 });
+
+  it('reads back what encodeAccept wrote, and writes only index, offset and mac (property)', () => {
+    fc.assert(
+      fc.property(fc.array(point, { maxLength: 20 }), (resume) => {
+        const body = encodeAccept(resume.map((p) => ({ ...p, sha256: digest }) as any));
+        expect(parseAccept(body)).toEqual(resume);
+        for (const entry of JSON.parse(body.toString()).resume) expect(Object.keys(entry)).toEqual(['index', 'offset', 'mac']);
+      }),
+    );
+  });
+
+  it('refuses an entry whose mac is missing or not 64 lowercase hex digits (property)', () => {
+    const badMac = fc.oneof(
+      fc.constant(undefined),
+      hex64.map((h) => h.toUpperCase()).filter((h) => /[A-F]/.test(h)),
+      hex64.map((h) => h.slice(2)),
+      fc.string().filter((t) => !/^[0-9a-f]{64}$/.test(t)),
+      fc.integer(),
+    );
+    fc.assert(
+      fc.property(fc.array(point, { maxLength: 5 }), badMac, fc.nat(5), (resume, mac, at) => {
+        const entries: any[] = [...resume];
+        entries.splice(Math.min(at, entries.length), 0, { index: 0, offset: 1, mac });
+        expect(() => parseAccept(encodeJson({ resume: entries }))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+      }),
+    );
+  });
+
+  it('refuses the plain SHA-256 of the first version of this message', () => {
+    expect(() => parseAccept(encodeJson({ resume: [{ index: 0, offset: 1, sha256: digest }] }))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statfsSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statfsSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -131,14 +131,15 @@ describe('Destination: landing files', () => {
     outside.removeCallback();
   });
 
-  it('never waits on a FIFO planted where the resume record goes: no resume, and no new part file', async () => {
+  it('never waits on a FIFO planted where the resume record goes: no resume, and a record of its own replaces it', async () => {
     const partPath = path.join(root, partFileName('a.txt'));
     spawnSync('mkfifo', [`${partPath}.json`]);
+    writeFileSync(partPath, 'abc', { mode: 0o600 });
     const destination = await Destination.open(root, false);
-    await expect(destination.createPart(entry('a.txt', 6))).rejects.toMatchObject({ code: 'ENXIO' });
-    expect(existsSync(partPath)).toBe(false);
-    writeFileSync(partPath, 'abc');
     expect(await destination.findResumable(entry('a.txt', 6))).toBeNull();
+    const part = await destination.createPart(entry('a.txt', 6));
+    expect(lstatSync(`${partPath}.json`).isFile()).toBe(true);
+    await destination.discard([part]);
   });
 
   it('never waits on a FIFO put in place of a directory it is to fsync', async () => {
@@ -152,16 +153,18 @@ describe('Destination: landing files', () => {
     await expect(destination.syncCommitted()).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 
-  it('keeps a part file for the same entry and resumes it from its length', async () => {
+  it('keeps a part file for the same entry and resumes it from its length, through the descriptor it hashed', async () => {
     const destination = await Destination.open(root, false);
     const first = await destination.createPart(entry('a.txt', 6));
     await first.handle.write('abc');
     await destination.keep([first]);
-    const prefix = await destination.findResumable(entry('a.txt', 6));
-    expect(prefix?.bytes).toBe(3);
-    expect(prefix?.hash.copy().digest('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const kept = await destination.findResumable(entry('a.txt', 6));
+    expect(kept?.prefix.bytes).toBe(3);
+    expect(kept?.prefix.hash.copy().digest('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(await destination.findResumable({ ...entry('a.txt', 6), mtime: 1 })).toBeNull(); // another version
-    const resumed = await destination.createPart(entry('a.txt', 6), 3);
+    const resumed = await destination.createPart(entry('a.txt', 6), kept!);
+    expect(resumed.handle).toBe(kept!.handle); // opened once: never reopened by name
+    expect(resumed.inode).toBe(first.inode);
     await resumed.handle.write('def');
     await resumed.handle.close();
     await destination.commit(resumed);
@@ -213,7 +216,9 @@ describe('Destination: landing files', () => {
     for (const name of ['a.txt', 'b.txt']) {
       const part = await destination.createPart(entry(name));
       expect(statSync(part.partPath).size).toBe(0);
-      expect(JSON.parse(readFileSync(`${part.partPath}.json`, 'utf8'))).toEqual({ path: name, size: 3, mtime: 1_700_000_000_123 });
+      // The record names the part file itself (device and inode), and is private like it.
+      expect(JSON.parse(readFileSync(`${part.partPath}.json`, 'utf8'))).toEqual({ path: name, size: 3, mtime: 1_700_000_000_123, device: part.device, inode: part.inode });
+      expect(lstatSync(`${part.partPath}.json`).mode & 0o777).toBe(0o600);
       await part.handle.close();
     }
   });
@@ -223,6 +228,89 @@ describe('Destination: landing files', () => {
     const part = await destination.createPart(entry('x/y/z.txt'));
     await destination.discard([part]);
     expect(readdirSync(root)).toEqual([]);
+  });
+});
+
+// Issue 10, item 1: whoever else can write the destination could put a file of their own where a
+// part file was kept, and the sender's remaining bytes would go into it. A kept part counts only
+// if it is a regular file this user owns, with one link and mode 0600, and the very file its
+// record (itself private) names.
+describe('Destination: which kept part files count for a resume', () => {
+  const big = entry('a.txt', 6);
+  const partPath = () => path.join(root, partFileName('a.txt'));
+  const recordPath = () => `${partPath()}.json`;
+
+  /** A part file of `big` holding 'abc', kept as a transfer that broke off leaves it. */
+  async function keptAbc(): Promise<Destination> {
+    const destination = await Destination.open(root, false);
+    const part = await destination.createPart(big);
+    await part.handle.write('abc');
+    await destination.keep([part]);
+    return destination;
+  }
+
+  /** Puts another file holding 'abc', mode 0600, where the part file was (made first, so its inode differs). */
+  function replacePart(): void {
+    writeFileSync(`${partPath()}.new`, 'abc', { mode: 0o600 });
+    renameSync(`${partPath()}.new`, partPath());
+  }
+
+  it('counts the part file it wrote itself', async () => {
+    const destination = await keptAbc();
+    const kept = await destination.findResumable(big);
+    expect(kept?.prefix.bytes).toBe(3);
+    await destination.release();
+    expect(kept!.handle.fd).toBe(-1); // closed by release when no resume took it
+  });
+
+  const refusals: Array<[string, () => void]> = [
+    ['mode 0666 (anyone could have written it)', () => chmodSync(partPath(), 0o666)],
+    ['mode 0644 (others can read it)', () => chmodSync(partPath(), 0o644)],
+    ['2 links (another name leads to it)', () => linkSync(partPath(), path.join(root, 'other-name'))],
+    ['another file than the record names (wrong inode), even one of ours, 0600', () => replacePart()],
+    ['a symbolic link to the part file', () => {
+      renameSync(partPath(), path.join(root, 'moved'));
+      symlinkSync(path.join(root, 'moved'), partPath());
+    }],
+    ['a record hard-linked elsewhere (2 links)', () => linkSync(recordPath(), path.join(root, 'record-elsewhere'))],
+    ['a record others can write (mode 0666)', () => chmodSync(recordPath(), 0o666)],
+    ['a record that names no device and inode (written before they were recorded)', () => {
+      const { path: p, size, mtime } = JSON.parse(readFileSync(recordPath(), 'utf8'));
+      unlinkSync(recordPath());
+      writeFileSync(recordPath(), JSON.stringify({ path: p, size, mtime }), { mode: 0o600 });
+    }],
+  ];
+  it.each(refusals)('refuses a part file with %s, and starts afresh in a new one', async (_, plant) => {
+    const destination = await keptAbc();
+    plant();
+    expect(await destination.findResumable(big)).toBeNull();
+    await expect(destination.checkOffer([big], big.size)).resolves.toBeUndefined();
+    const fresh = await destination.createPart(big);
+    expect(fresh.handle.fd).not.toBe(-1);
+    expect(statSync(fresh.partPath).size).toBe(0);
+    expect(lstatSync(fresh.partPath).isFile()).toBe(true);
+    await destination.discard([fresh]);
+    await destination.release();
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)('refuses a part file another user owns (needs root to give it another owner)', async () => {
+    const destination = await keptAbc();
+    chownSync(partPath(), 1001, 1001);
+    expect(await destination.findResumable(big)).toBeNull();
+    chownSync(partPath(), 0, 0);
+    chownSync(recordPath(), 1001, 1001);
+    expect(await destination.findResumable(big)).toBeNull();
+  });
+
+  it('never writes into a file hard-linked where the record goes: it is removed, and a new record created', async () => {
+    const elsewhere = path.join(root, 'precious');
+    writeFileSync(elsewhere, 'keep me', { mode: 0o600 });
+    linkSync(elsewhere, recordPath());
+    const destination = await Destination.open(root, false);
+    const part = await destination.createPart(big);
+    expect(readFileSync(elsewhere, 'utf8')).toBe('keep me');
+    expect(lstatSync(recordPath()).nlink).toBe(1);
+    await destination.discard([part]);
   });
 });
 

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertOpenedIn, moveUnlessTaken, openRegularFile, readFileOrNull, setModeAndMtimeIfSame, writeFileNoFollow } from '../../src/transport/safe-fs.js';
+import { assertOpenedIn, createFileNoFollow, isPrivateFile, moveUnlessTaken, openRegularFile, readFileOrNull, readPrivateFileOrNull, setModeAndMtimeIfSame } from '../../src/transport/safe-fs.js';
 import { startLinkSwapper } from '../support/link-swapper.js';
 
 let dir: tmp.DirResult;
@@ -165,15 +165,55 @@ describe('openRegularFile', () => {
 describe('reading and writing small files by name', () => {
   it('neither waits on a FIFO nor writes into one', () => {
     expect(readFileOrNull(fifo('read-me'))).toBeNull();
-    expect(() => writeFileNoFollow(fifo('write-me'), here(), 'text')).toThrow(expect.objectContaining({ code: 'ENXIO' }));
+    expect(readPrivateFileOrNull(fifo('read-me-too'))).toBeNull();
+    expect(() => createFileNoFollow(fifo('write-me'), here(), 'text')).toThrow(expect.objectContaining({ code: 'EEXIST' }));
   });
 
   it('never follows a link', () => {
     const target = path.join(dir.name, 'target');
-    writeFileSync(target, 'keep me');
+    writeFileSync(target, 'keep me', { mode: 0o600 });
     symlinkSync(target, path.join(dir.name, 'link'));
     expect(readFileOrNull(path.join(dir.name, 'link'))).toBeNull();
-    expect(() => writeFileNoFollow(path.join(dir.name, 'link'), here(), 'text')).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+    expect(readPrivateFileOrNull(path.join(dir.name, 'link'))).toBeNull();
+    expect(() => createFileNoFollow(path.join(dir.name, 'link'), here(), 'text')).toThrow(expect.objectContaining({ code: 'EEXIST' }));
     expect(readFileSync(target, 'utf8')).toBe('keep me');
+  });
+
+  it('creates a file 0600, and never writes into one that has the name, as a hard link of a file elsewhere would', () => {
+    const file = path.join(dir.name, 'record');
+    createFileNoFollow(file, here(), 'text');
+    expect(readFileSync(file, 'utf8')).toBe('text');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const elsewhere = path.join(dir.name, 'elsewhere');
+    writeFileSync(elsewhere, 'keep me');
+    rmSync(file);
+    linkSync(elsewhere, file);
+    expect(() => createFileNoFollow(file, here(), 'text')).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    expect(readFileSync(elsewhere, 'utf8')).toBe('keep me');
+  });
+
+  it('reads a file as private only if it is ours, has one link and mode 0600', () => {
+    const file = path.join(dir.name, 'private');
+    writeFileSync(file, 'mine', { mode: 0o600 });
+    expect(isPrivateFile(statSync(file))).toBe(true);
+    expect(readPrivateFileOrNull(file)).toBe('mine');
+    for (const mode of [0o666, 0o644, 0o640, 0o604, 0o400, 0o700]) {
+      chmodSync(file, mode);
+      expect(readPrivateFileOrNull(file), mode.toString(8)).toBeNull();
+    }
+    chmodSync(file, 0o600);
+    linkSync(file, `${file}-link`);
+    expect(readPrivateFileOrNull(file)).toBeNull();
+    rmSync(`${file}-link`);
+    expect(readPrivateFileOrNull(file)).toBe('mine');
+    mkdirSync(path.join(dir.name, 'directory'), { mode: 0o600 });
+    expect(isPrivateFile(statSync(path.join(dir.name, 'directory')))).toBe(false);
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)('reads a file as private only if this user owns it (needs root to give it another owner)', () => {
+    const file = path.join(dir.name, 'theirs');
+    writeFileSync(file, 'theirs', { mode: 0o600 });
+    chownSync(file, 1001, 1001);
+    expect(readPrivateFileOrNull(file)).toBeNull();
   });
 });

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { sha256 } from '../../src/crypto/mac.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType, recordTypeName } from '../../src/protocol/records.js';
 import { connectTo } from '../../src/transport/connect.js';
@@ -100,6 +101,29 @@ describe('sending session', () => {
     close();
   });
 
+  // Section 6: the sender resumes only where the receiver's MAC (under k_resume) proves the prefix.
+  const resumeCases: Array<[string, (peer: TestPeer) => string, number]> = [
+    ['the right MAC: from the offset', (peer) => peer.session!.resumeMac(0, 3, sha256(Buffer.from('abc'))).toString('hex'), 3],
+    ['the MAC of another prefix: from 0', (peer) => peer.session!.resumeMac(0, 3, sha256(Buffer.from('abd'))).toString('hex'), 0],
+    ['the MAC of another index: from 0', (peer) => peer.session!.resumeMac(1, 3, sha256(Buffer.from('abc'))).toString('hex'), 0],
+    ['the plain SHA-256 of the prefix: from 0', () => sha256(Buffer.from('abc')).toString('hex'), 0],
+  ];
+  it.each(resumeCases)('resumes on %s', async (_, mac, expectedOffset) => {
+    writeFileSync(path.join(dir.name, 'a.txt'), 'abcdef');
+    const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, selection));
+    await peer.nextRecord();
+    peer.send(RecordType.ACCEPT, { resume: [{ index: 0, offset: 3, mac: mac(peer) }] });
+    expect(JSON.parse((await peer.nextRecord())!.body.toString())).toEqual({ index: 0, offset: expectedOffset });
+    const data = (await peer.nextRecord())!;
+    expect(data.body.toString()).toBe('abcdef'.slice(expectedOffset));
+    expect(JSON.parse((await peer.nextRecord())!.body.toString())).toEqual({ sha256: sha256(Buffer.from('abcdef')).toString('hex') });
+    expect((await peer.nextRecord())!.type).toBe(RecordType.DONE);
+    peer.send(RecordType.RECEIPT, { files: [{ index: 0, sha256: sha256(Buffer.from('abcdef')).toString('hex') }] });
+    await expect(outcome).resolves.toHaveLength(1);
+    close();
+  });
+
   it('stops at once with the receiver\'s own code when it sends ERROR', async () => {
     writeFileSync(path.join(dir.name, 'a.txt'), 'abc');
     const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
@@ -145,6 +169,49 @@ describe('receiving session', () => {
     await result;
     expect(replies).toEqual(vectorRecordShape(v).filter((r: any) => r[0] === 'r2i'));
     for (const f of v.files) expect(readFileSync(path.join(dir.name, f.path)).toString('hex')).toBe(f.content_hex);
+  });
+
+  describe('with a part file kept from an earlier transfer of the same entry', () => {
+    const entry = { path: 'a.txt', size: 6, mode: 0o644, mtime: 1_700_000_000_000 };
+    const abcMac = (peer: TestPeer) => peer.session!.resumeMac(0, 3, sha256(Buffer.from('abc'))).toString('hex');
+
+    /** Keeps 'abc' for a.txt, offers it, and reads the ACCEPT. */
+    async function offeredAgain() {
+      const earlier = await Destination.open(dir.name, false);
+      const part = await earlier.createPart(entry);
+      await part.handle.write('abc');
+      await earlier.keep([part]);
+      const { peer, result } = await receiverWithPeer();
+      peer.send(RecordType.OFFER, { kind: 'files', name: 'a.txt', fileCount: 1, totalBytes: 6, files: [entry] });
+      return { peer, result, accept: JSON.parse((await peer.nextRecord())!.body.toString()) };
+    }
+
+    /** Sends the rest of a.txt from `offset` (so that it holds `whole`), then DONE; the file that lands. */
+    async function sendFrom(peer: TestPeer, result: Promise<unknown>, offset: number, whole: string): Promise<string> {
+      peer.send(RecordType.FILE, { index: 0, offset });
+      peer.send(RecordType.DATA, Buffer.from(whole.slice(offset)));
+      peer.send(RecordType.FILE_END, { sha256: sha256(Buffer.from(whole)).toString('hex') });
+      peer.send(RecordType.DONE, {});
+      await expect(result).resolves.toMatchObject({ kind: 'files' });
+      return readFileSync(path.join(dir.name, 'a.txt'), 'utf8');
+    }
+
+    it('proves the prefix with the MAC of section 6, and shows nothing else of it', async () => {
+      const { peer, result, accept } = await offeredAgain();
+      expect(accept).toEqual({ resume: [{ index: 0, offset: 3, mac: abcMac(peer) }] });
+      expect(await sendFrom(peer, result, 3, 'abcdef')).toBe('abcdef');
+    });
+
+    it('starts afresh, keeping nothing of the prefix, where the sender starts from 0', async () => {
+      const { peer, result } = await offeredAgain();
+      expect(await sendFrom(peer, result, 0, 'xyzdef')).toBe('xyzdef');
+    });
+
+    it('refuses any other offset (E_PROTOCOL)', async () => {
+      const { peer, result } = await offeredAgain();
+      peer.send(RecordType.FILE, { index: 0, offset: 2 });
+      await expect(result).rejects.toMatchObject({ code: 'E_PROTOCOL' });
+    });
   });
 
   it('receives a text message', async () => {
