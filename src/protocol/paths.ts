@@ -216,9 +216,3 @@ export function describePathViolation({ rule, index, path }: PathViolation): Sea
     `The offer was refused: path ${index} "${forDisplay(path)}" ${RULE_DESCRIPTIONS[rule]} (rule ${rule}).`,
   );
 }
-
-/** Throws E_BAD_PATH, naming the rule and the path, if the offer breaks a rule of section 5. */
-export function assertOfferPaths(paths: readonly string[]): void {
-  const violation = findPathViolation(paths);
-  if (violation !== null) throw describePathViolation(violation);
-}

@@ -3,11 +3,17 @@
 import { posix } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OfferPathChecker, type PathRule, assertOfferPaths, findPathViolation } from '../../src/protocol/paths.js';
+import { OfferPathChecker, type PathRule, describePathViolation, findPathViolation } from '../../src/protocol/paths.js';
 import { loadVectors } from '../support/vectors.js';
 import { partFileName } from '../../src/transport/destination.js';
 import { lockFileName } from '../../src/transport/entry-lock.js';
 import { thrownBy } from '../support/errors.js';
+
+/** The refusal a receiver sends for an offer of these paths, as the session makes it. */
+function assertOfferPaths(paths: readonly string[]): void {
+  const violation = findPathViolation(paths);
+  if (violation !== null) throw describePathViolation(violation);
+}
 
 interface PathCase {
   paths: string[];
