@@ -6,7 +6,7 @@
 import ora, { type Ora } from 'ora';
 import cliProgress from 'cli-progress';
 import { forDisplay } from '../protocol/display.js';
-import type { TransferProgress } from '../transport/progress.js';
+import type { TransferProgress } from '../session/progress.js';
 import { formatBytes } from './format.js';
 
 export class Animation {

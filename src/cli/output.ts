@@ -5,7 +5,7 @@
  * then loaded; a script or a pipe does not pay for them at start-up).
  */
 import { forDisplay, jsonForDisplay } from '../protocol/display.js';
-import type { TransferProgress } from '../transport/progress.js';
+import type { TransferProgress } from '../session/progress.js';
 import type { Animation } from './animation.js';
 
 export interface OutputOptions {

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 
 /** The bench stays on the loopback interface; no other address is ever used. */
 const HOST = '127.0.0.1';
-/** As sealdrop's receiver (src/transport/part-file-sink.ts): one background fdatasync per 32 MiB. */
+/** As sealdrop's receiver (src/files/part-file-sink.ts): one background fdatasync per 32 MiB. */
 const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
 
 /**

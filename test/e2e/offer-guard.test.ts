@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
-import { partFileName } from '../../src/transport/destination.js';
+import { partFileName } from '../../src/files/destination.js';
 import { DEFAULT_WAIT_MS, killLeftovers, LOOPBACK, SEALDROP_BIN } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, setMtimeExactMs, sha256Hex } from '../support/files.js';

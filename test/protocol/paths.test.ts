@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OfferPathChecker, type PathRule, describePathViolation, findPathViolation } from '../../src/protocol/paths.js';
 import { loadVectors } from '../support/vectors.js';
-import { partFileName } from '../../src/transport/destination.js';
-import { lockFileName } from '../../src/transport/entry-lock.js';
+import { partFileName } from '../../src/files/destination.js';
+import { lockFileName } from '../../src/files/entry-lock.js';
 import { thrownBy } from '../support/errors.js';
 
 /** The refusal a receiver sends for an offer of these paths, as the session makes it. */

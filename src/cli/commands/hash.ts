@@ -1,6 +1,6 @@
 /** `sealdrop hash FILE...`: SHA-256 in the format of sha256sum, to check a received file anywhere. */
 import { SealdropError } from '../../errors.js';
-import { hashFile } from '../../transport/file-hash.js';
+import { hashFile } from '../../files/file-hash.js';
 import { sha256sumLine } from '../format.js';
 import type { Output } from '../output.js';
 

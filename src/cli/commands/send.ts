@@ -2,10 +2,10 @@
 import { SealdropError } from '../../errors.js';
 import { findPathViolation } from '../../protocol/paths.js';
 import { Intent } from '../../protocol/handshake-messages.js';
-import { connectTo, parseHostPort } from '../../transport/connect.js';
-import { collectLocalFiles, type LocalSelection } from '../../transport/local-files.js';
-import { secureSocket } from '../../transport/secure-connection.js';
-import { sendFiles, sendText } from '../../transport/send-session.js';
+import { connectTo, parseHostPort } from '../../channel/connect.js';
+import { collectLocalFiles, type LocalSelection } from '../../files/local-files.js';
+import { secureSocket } from '../../channel/secure-connection.js';
+import { sendFiles, sendText } from '../../session/send-session.js';
 import { readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
 import { onInterrupt } from '../interrupt.js';

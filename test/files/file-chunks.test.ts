@@ -8,8 +8,8 @@ import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../src/protocol/frames.js';
 import { RecordOpener, RecordSealer } from '../../src/protocol/records.js';
-import { BufferPool, readChunks } from '../../src/transport/file-chunks.js';
-import { DataSealer } from '../../src/transport/record-streams.js';
+import { BufferPool, readChunks } from '../../src/files/file-chunks.js';
+import { DataSealer } from '../../src/channel/record-streams.js';
 
 let dir: tmp.DirResult;
 const handles: FileHandle[] = [];

@@ -12,12 +12,12 @@ import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type ResumePoint } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
-import { BufferPool, readChunks } from './file-chunks.js';
-import { hashOpenFile } from './file-hash.js';
+import { BufferPool, readChunks } from '../files/file-chunks.js';
+import { hashOpenFile } from '../files/file-hash.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
-import { openLocalFile, type LocalFile, type LocalSelection } from './local-files.js';
+import { openLocalFile, type LocalFile, type LocalSelection } from '../files/local-files.js';
 import type { TransferProgress } from './progress.js';
-import type { SecureConnection } from './secure-connection.js';
+import type { SecureConnection } from '../channel/secure-connection.js';
 
 /** Bytes per file read, and so per DATA record: one full record, to amortise the per-record cost. */
 export const READ_CHUNK_BYTES = 1024 * 1024;

@@ -3,8 +3,8 @@ import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readd
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Destination, partFileName } from '../../src/transport/destination.js';
-import { lockFileName } from '../../src/transport/entry-lock.js';
+import { Destination, partFileName } from '../../src/files/destination.js';
+import { lockFileName } from '../../src/files/entry-lock.js';
 import { startLinkSwapper } from '../support/link-swapper.js';
 
 let dir: tmp.DirResult;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { needingLeave, topLevelEntries } from '../../src/protocol/top-level.js';
-import { Destination } from '../../src/transport/destination.js';
-import { offerDigest, offerRecordName } from '../../src/transport/offer-record.js';
+import { Destination } from '../../src/files/destination.js';
+import { offerDigest, offerRecordName } from '../../src/files/offer-record.js';
 
 let dir: tmp.DirResult;
 let root: string;

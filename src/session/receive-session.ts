@@ -12,10 +12,10 @@ import { encodeAccept, parseFileEnd, parseFileStart, parseOffer, parseOfferConti
 import { OfferPathChecker, describePathViolation } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { TopLevelFacts } from '../protocol/top-level.js';
-import type { Destination, KeptPart, PartFile } from './destination.js';
+import type { Destination, KeptPart, PartFile } from '../files/destination.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
-import { PartFileSink } from './part-file-sink.js';
-import { PeerStopped, type SecureConnection } from './secure-connection.js';
+import { PartFileSink } from '../files/part-file-sink.js';
+import { PeerStopped, type SecureConnection } from '../channel/secure-connection.js';
 import type { TransferProgress } from './progress.js';
 
 /** Receiver limits (section 7, E_TOO_LARGE): more entries than this is refused before any work. */

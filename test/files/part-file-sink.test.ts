@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PartFileSink } from '../../src/transport/part-file-sink.js';
+import { PartFileSink } from '../../src/files/part-file-sink.js';
 
 let dir: tmp.DirResult;
 beforeEach(() => {

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { SealdropError, toSealdropError } from '../errors.js';
 import type { Intent } from '../protocol/handshake-messages.js';
 import { countsAsAttempt } from '../protocol/handshake.js';
-import { secureSocket, type SecureConnection } from './secure-connection.js';
+import { secureSocket, type SecureConnection } from '../channel/secure-connection.js';
 
 /** Section 7: after this many wrong CONFIRM_I the responder stops listening for the code. */
 export const MAX_WRONG_CODE_ATTEMPTS = 3;

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, closeSync, existsSync, linkSync, mkdirSync, openS
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertOpenedIn, createFileNoFollow, isPrivateFile, moveUnlessTaken, openRegularFile, readFileOrNull, readPrivateFileOrNull, setModeAndMtimeIfSame } from '../../src/transport/safe-fs.js';
+import { assertOpenedIn, createFileNoFollow, isPrivateFile, moveUnlessTaken, openRegularFile, readFileOrNull, readPrivateFileOrNull, setModeAndMtimeIfSame } from '../../src/files/safe-fs.js';
 import { startLinkSwapper } from '../support/link-swapper.js';
 
 let dir: tmp.DirResult;

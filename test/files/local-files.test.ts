@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } f
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectLocalFiles, openLocalFile, type LocalFile } from '../../src/transport/local-files.js';
+import { collectLocalFiles, openLocalFile, type LocalFile } from '../../src/files/local-files.js';
 
 let dir: tmp.DirResult;
 beforeEach(() => {
