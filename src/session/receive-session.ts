@@ -38,6 +38,26 @@ export const MAX_OFFER_NAMES = 1_000_000;
 
 const RESUMABLE_CODES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_TIMEOUT', 'E_INTERRUPTED']);
 
+/** The codes with which the receiver's own rules refuse an offer (section 8): its paths, a limit, the disk. */
+const REFUSAL_CODES: ReadonlySet<string> = new Set(['E_BAD_PATH', 'E_EXISTS', 'E_NO_SPACE', 'E_TOO_LARGE']);
+
+/**
+ * An offer the receiver's rules refused before ACCEPT, with the refusal's code and message. It was
+ * answered with ERROR, not DECLINE, so "the code stays valid for a corrected offer" (section 6
+ * step 2): nothing of it was written, and the caller may wait for the sender to try again. Any
+ * failure after ACCEPT, or the sender's own ERROR, is not one.
+ */
+export class OfferRefused extends SealdropError {}
+
+/**
+ * Refused offers after which the code is spent, as after a DECLINE. Every refusal tells a sender
+ * who knows the code a fact about the destination even though it learns only the code (E_EXISTS:
+ * something it offered is there; E_NO_SPACE: there is less room than it asked for), so a sender
+ * that could offer again without end could map the destination, probe by probe. Three, like the
+ * wrong codes of section 7, leave room to correct a mistake or two.
+ */
+export const MAX_REFUSED_OFFERS = 3;
+
 /**
  * Failures that leave the code valid and the part files worth keeping for a resume: the
  * connection dropped, or the sender went silent (E_TIMEOUT: a connection lost without a reset
@@ -93,6 +113,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
   // From the first look at the destination until ACCEPT, a refusal's details (which path exists,
   // the free space, a link found here) are for the person only: the peer learns the code.
   let refusalIsPrivate = false;
+  let accepted = false;
   try {
     const firstBody = await connection.expect(RecordType.OFFER);
     const offer = parseOffer(firstBody);
@@ -124,6 +145,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     }));
     await connection.send(RecordType.ACCEPT, encodeAccept(resume));
     refusalIsPrivate = false;
+    accepted = true;
 
     const received: ReceivedFile[] = [];
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
@@ -155,10 +177,15 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     if (isResumable(failure)) await options.destination.keep(parts);
     else await options.destination.discard(parts);
     await connection.fail(failure, refusalIsPrivate ? `the receiver refused the offer (${failure.code})` : undefined);
-    throw failure;
+    throw !accepted && isRefusal(failure) ? new OfferRefused(failure.code, failure.message, { cause: failure }) : failure;
   } finally {
     await options.destination.release();
   }
+}
+
+/** Whether the receiver's own rules stopped the offer (the sender's ERROR carries its code, but is the sender's). */
+function isRefusal(failure: SealdropError): boolean {
+  return REFUSAL_CODES.has(failure.code) && !(failure instanceof PeerStopped);
 }
 
 /**

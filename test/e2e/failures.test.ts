@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
-import { killLeftovers, LOOPBACK } from '../support/cli.js';
+import { expectAwaitingCorrectedOffer, killLeftovers, LOOPBACK } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, partFilesIn, sha256Hex } from '../support/files.js';
 
@@ -78,7 +78,7 @@ describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
 });
 
 describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
-  e2e('does not replace an existing file without --overwrite: both sides exit 5 with E_EXISTS', async ({ sd, expect }) => {
+  e2e('does not replace an existing file without --overwrite: the sender exits 5 with E_EXISTS, the receiver waits for a corrected offer', async ({ sd, expect }) => {
     const source = writeSource(sd, 'report.txt', 'the new report\n');
     const existing = path.join(sd.ws.out, 'report.txt');
     writeFileSync(existing, 'the old report, keep me\n');
@@ -86,9 +86,9 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
     expect(await sender.waitForExit(), sender.describe()).toBe(5);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    await expectAwaitingCorrectedOffer(receiver.process);
     expect(sender.stderr).toMatch(/^sealdrop: E_EXISTS: /m);
-    expect(receiver.process.stderr).toMatch(/^sealdrop: E_EXISTS: .*already exists \(use --overwrite to replace it\)$/m);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: .*already exists \(use --overwrite to replace it\)$/m);
     expect(sender.stdout).toBe('');
     expect(receiver.process.stdout).toBe('');
     expect(readFileSync(existing, 'utf8')).toBe('the old report, keep me\n');
@@ -142,7 +142,7 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
 });
 
 describe.concurrent('destination safety against links', { timeout: 20_000 }, () => {
-  e2e('refuses to write through a symbolic link at the target, even with --overwrite: exit 5, E_BAD_PATH', async ({ sd, expect }) => {
+  e2e('refuses to write through a symbolic link at the target, even with --overwrite: E_BAD_PATH (the sender exits 5)', async ({ sd, expect }) => {
     const source = writeSource(sd);
     const victim = path.join(sd.ws.root, 'victim.txt');
     writeFileSync(victim, 'outside the destination\n');
@@ -151,15 +151,15 @@ describe.concurrent('destination safety against links', { timeout: 20_000 }, () 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--overwrite'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
     expect(await sender.waitForExit(), sender.describe()).toBe(5);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    await expectAwaitingCorrectedOffer(receiver.process);
     expect(sender.stderr).toMatch(/^sealdrop: E_BAD_PATH: /m);
-    expect(receiver.process.stderr).toMatch(/^sealdrop: E_BAD_PATH: .*symbolic link/m);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_BAD_PATH: .*symbolic link/m);
     expect(readFileSync(victim, 'utf8')).toBe('outside the destination\n');
     expect(lstatSync(path.join(sd.ws.out, 'report.txt')).isSymbolicLink()).toBe(true);
     expect(listTree(sd.ws.out)).toEqual(['report.txt']);
   });
 
-  e2e('refuses to write into a directory that is a symbolic link: exit 5, E_BAD_PATH', async ({ sd, expect }) => {
+  e2e('refuses to write into a directory that is a symbolic link: E_BAD_PATH (the sender exits 5)', async ({ sd, expect }) => {
     mkdirSync(path.join(sd.ws.src, 'dir'));
     writeFileSync(path.join(sd.ws.src, 'dir', 'x.txt'), 'x\n');
     const elsewhere = path.join(sd.ws.root, 'elsewhere');
@@ -169,8 +169,8 @@ describe.concurrent('destination safety against links', { timeout: 20_000 }, () 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'dir')] });
     expect(await sender.waitForExit(), sender.describe()).toBe(5);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
-    expect(receiver.process.stderr).toMatch(/^sealdrop: E_BAD_PATH: /m);
+    await expectAwaitingCorrectedOffer(receiver.process);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_BAD_PATH: /m);
     expect(listTree(elsewhere)).toEqual([]);
   });
 

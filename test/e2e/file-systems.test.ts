@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Destination } from '../../src/files/destination.js';
 import { collectLocalFiles, openLocalFile } from '../../src/files/local-files.js';
-import { killLeftovers } from '../support/cli.js';
+import { expectAwaitingCorrectedOffer, killLeftovers } from '../support/cli.js';
 import { e2e } from '../support/e2e.js';
 import { listTree, sha256Hex } from '../support/files.js';
 
@@ -63,7 +63,8 @@ describe.runIf(fatLikeDir)(`a destination like FAT (${fatLikeDir ?? 'SEALDROP_TE
       const again = await sd.startReceiver({ out, args: ['--yes'] });
       const resend = sd.startSender({ to: again.address, code: again.code, paths: [photos] });
       expect(await resend.waitForExit(), resend.describe()).toBe(5);
-      expect(again.process.stderr).toMatch(/^sealdrop: E_EXISTS: photos\/one\.jpg already exists/m);
+      await expectAwaitingCorrectedOffer(again.process);
+      expect(again.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: photos\/one\.jpg already exists/m);
       expect(readFileSync(path.join(out, 'photos', 'one.jpg')).equals(one)).toBe(true);
     } finally {
       rmSync(out, { recursive: true, force: true });

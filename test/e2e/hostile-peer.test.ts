@@ -13,7 +13,7 @@ import { ELEMENT_BYTES, i2osp } from '../../src/crypto/group.js';
 import { encodeFrame, expectHandshakeFrame, frameHeader } from '../../src/protocol/frames.js';
 import { Intent, Role, encodeHello, encodeFail } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
-import { killLeftovers, type SealdropProcess } from '../support/cli.js';
+import { expectAwaitingCorrectedOffer, killLeftovers, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, partFilesIn } from '../support/files.js';
 import { assertExtensionWorks, extendSha256, sha256Padding } from '../support/sha256-extension.js';
@@ -54,6 +54,13 @@ async function expectReceiverExit(sd: E2EScope, receiver: { process: any }, stat
   expect(await receiver.process.waitForExit()).toBe(status);
   expect(receiver.process.stderr).toContain(code);
   expect(listTree(sd.ws.out)).toEqual([]); // nothing under a final name, no part file either
+}
+
+/** An offer refused before ACCEPT: nothing written, and the receiver waits for a corrected one (section 6 step 2). */
+async function expectRefusedAwaitingCorrection(sd: E2EScope, receiver: { process: SealdropProcess }, code: string) {
+  await expectAwaitingCorrectedOffer(receiver.process);
+  expect(receiver.process.stderr).toContain(`refused the offer: ${code}: `);
+  expect(listTree(sd.ws.out)).toEqual([]);
 }
 
 describe('a hostile sender against the real receiver, after the handshake', () => {
@@ -220,7 +227,7 @@ describe('a hostile sender against the real receiver, after the handshake', () =
     expect(error).toMatchObject({ code: 'E_TOO_LARGE' });
     expect(error.message).toContain('16 MiB');
     peer.destroy(); // the rest of the offer stays unread
-    await expectReceiverExit(sd, receiver, 5, 'E_TOO_LARGE');
+    await expectRefusedAwaitingCorrection(sd, receiver, 'E_TOO_LARGE');
   });
 
   e2e('an empty continuation record: E_PROTOCOL instead of waiting forever', async ({ sd }) => {
@@ -254,11 +261,11 @@ describe('a hostile sender against the real receiver, after the handshake', () =
     ['Windows reserved name', ['CON.txt']],
     ['case collision', ['Report.txt', 'report.txt']],
   ];
-  e2e.for(badPaths)('path rule (%s): E_BAD_PATH, exit 5, nothing written', async ([, paths], { sd }) => {
+  e2e.for(badPaths)('path rule (%s): E_BAD_PATH, nothing written', async ([, paths], { sd }) => {
     const { receiver, peer } = await acceptedOffer(sd, content, paths);
     const error = await peer.nextRecord();
     expect(JSON.parse(error!.body.toString()).code).toBe('E_BAD_PATH');
-    await expectReceiverExit(sd, receiver, 5, 'E_BAD_PATH');
+    await expectRefusedAwaitingCorrection(sd, receiver, 'E_BAD_PATH');
     expect(receiver.process.stderr).not.toContain('\u001b');
     expect(receiver.process.stderr).not.toContain('\u202e');
   });
@@ -269,7 +276,7 @@ describe('a hostile sender against the real receiver, after the handshake', () =
       symlinkSync(outside, path.join(sd.ws.out, 'docs'));
       const { receiver, peer } = await acceptedOffer(sd, content, ['docs/report.txt']);
       expect(JSON.parse((await peer.nextRecord())!.body.toString()).code).toBe('E_BAD_PATH');
-      expect(await receiver.process.waitForExit()).toBe(5);
+      await expectAwaitingCorrectedOffer(receiver.process);
       expect(readdirSync(outside)).toEqual([]);
       expect(listTree(sd.ws.out)).toEqual(['docs']);
     } finally {
@@ -451,7 +458,7 @@ describe('a disk that fills during the write', () => {
     const size = 16 * 1024 * 1024;
     peer.send(RecordType.OFFER, { kind: 'files', name: 'big.bin', fileCount: 1, totalBytes: size, files: [{ path: 'big.bin', size, mode: 0o644, mtime: 0 }] });
     expect(JSON.parse((await peer.nextRecord())!.body.toString()).code).toBe('E_NO_SPACE'); // no ACCEPT first
-    expect(await receiver.process.waitForExit()).toBe(5);
+    await expectAwaitingCorrectedOffer(receiver.process);
     expect(readdirSync(out)).toEqual([]);
     rmSync(out, { recursive: true });
   });

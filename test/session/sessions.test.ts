@@ -14,10 +14,10 @@ import { connectTo } from '../../src/channel/connect.js';
 import { Destination } from '../../src/files/destination.js';
 import { Listener } from '../../src/session/listener.js';
 import { collectLocalFiles } from '../../src/files/local-files.js';
-import { receiveTransfer, type OfferAnswer, type ReceiveOptions } from '../../src/session/receive-session.js';
-import { secureSocket } from '../../src/channel/secure-connection.js';
+import { OfferRefused, receiveTransfer, type OfferAnswer, type ReceiveOptions } from '../../src/session/receive-session.js';
+import { PeerStopped, secureSocket } from '../../src/channel/secure-connection.js';
 import { sendFiles, sendText } from '../../src/session/send-session.js';
-import { setMtimeExactMs } from '../support/files.js';
+import { listTree, setMtimeExactMs } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
 import { hex, loadVectors } from '../support/vectors.js';
 
@@ -257,6 +257,58 @@ describe('receiving session', () => {
     peer.send(RecordType.OFFER, { kind: 'files', files: [], more: true });
     await expect(result).rejects.toMatchObject({ code: 'E_PROTOCOL' });
     expect(JSON.parse((await peer.nextRecord())!.body.toString())).toMatchObject({ code: 'E_PROTOCOL' });
+  });
+
+  describe('an offer refused by the receiver\'s rules (section 6 step 2: the code stays valid for a corrected offer)', () => {
+    const fileEntry = (entryPath: string) => ({ path: entryPath, size: 1, mode: 0o644, mtime: 0 });
+    const offerOf = (peer: TestPeer, entryPath: string) =>
+      peer.send(RecordType.OFFER, { kind: 'files', name: entryPath, fileCount: 1, totalBytes: 1, files: [fileEntry(entryPath)] });
+
+    it('rejects with OfferRefused, keeping the code and message, and leaves nothing: the same destination then takes the corrected offer', async () => {
+      mkdirSync(path.join(dir.name, 'bin'));
+      const destination = await Destination.open(dir.name, false);
+      // Refused by admit, after the entry was claimed: its lock must go too.
+      const refused = await receiverWithPeer(false, { destination });
+      offerOf(refused.peer, 'bin/ls');
+      expect(JSON.parse((await refused.peer.nextRecord())!.body.toString())).toEqual({ code: 'E_EXISTS', message: 'the receiver refused the offer (E_EXISTS)' });
+      const refusal = await refused.result.catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(OfferRefused);
+      expect(refusal).toMatchObject({ code: 'E_EXISTS', message: expect.stringContaining('the offer would write into bin/') });
+      expect(listTree(dir.name)).toEqual(['bin/']); // no part file, lock, record or directory of the refused offer
+
+      const corrected = await receiverWithPeer(false, { destination });
+      offerOf(corrected.peer, 'tools/ls');
+      expect((await corrected.peer.nextRecord())!.type).toBe(RecordType.ACCEPT);
+      corrected.peer.send(RecordType.FILE, { index: 0, offset: 0 });
+      corrected.peer.send(RecordType.DATA, Buffer.from('z'));
+      corrected.peer.send(RecordType.FILE_END, { sha256: createHash('sha256').update('z').digest('hex') });
+      corrected.peer.send(RecordType.DONE, {});
+      await expect(corrected.result).resolves.toMatchObject({ kind: 'files' });
+      expect(listTree(dir.name)).toEqual(['bin/', 'tools/', 'tools/ls']);
+    });
+
+    it('is not what a failure after ACCEPT is, even with the same code', async () => {
+      const { peer, result } = await receiverWithPeer();
+      offerOf(peer, 'a.txt');
+      expect((await peer.nextRecord())!.type).toBe(RecordType.ACCEPT);
+      peer.send(RecordType.FILE, { index: 0, offset: 0 });
+      peer.send(RecordType.DATA, Buffer.from('z'));
+      peer.send(RecordType.FILE_END, { sha256: createHash('sha256').update('z').digest('hex') });
+      writeFileSync(path.join(dir.name, 'a.txt'), 'someone else\n');
+      peer.send(RecordType.DONE, {});
+      const failure = await result.catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'E_EXISTS' });
+      expect(failure).not.toBeInstanceOf(OfferRefused);
+    });
+
+    it('is not what the sender\'s own ERROR before ACCEPT is, even with a refusal\'s code', async () => {
+      const { peer, result } = await receiverWithPeer();
+      peer.send(RecordType.OFFER, { kind: 'files', name: 'x', fileCount: 2, totalBytes: 2, files: entriesOf(0, 1), more: true });
+      peer.send(RecordType.ERROR, { code: 'E_EXISTS', message: 'changed my mind' });
+      const failure = await result.catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(PeerStopped);
+      expect(failure).not.toBeInstanceOf(OfferRefused);
+    });
   });
 
   it('gives up on a sender that goes silent when it owes a record: E_TIMEOUT', async () => {

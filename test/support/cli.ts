@@ -219,6 +219,18 @@ export interface Receiver {
 export const SEND_COMMAND_LINE = /^ {2}sealdrop send FILE\.\.\. --to 127\.0\.0\.1:(\d+)$/;
 export const CODE_LINE = /^Code: (\S+)$/;
 
+/** The receiver's warning after a refused offer: it keeps the code for a corrected one (section 6 step 2). */
+export const AWAITING_CORRECTED_OFFER_LINE = /^sealdrop: warning: .*the code is still valid: waiting for a corrected offer/;
+
+/**
+ * A receiver that refused an offer ends no more: it waits for a corrected offer with the same
+ * code (section 6 step 2). Waits for its warning saying so, then checks that it still runs.
+ */
+export async function expectAwaitingCorrectedOffer(receiver: SealdropProcess): Promise<void> {
+  await receiver.waitForLine('stderr', AWAITING_CORRECTED_OFFER_LINE);
+  await receiver.expectStillRunningAfter(100);
+}
+
 export interface SenderOptions {
   /** HOST:PORT of the receiver. */
   readonly to: string;

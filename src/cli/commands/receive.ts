@@ -7,7 +7,7 @@ import { Intent } from '../../protocol/handshake-messages.js';
 import { Destination } from '../../files/destination.js';
 import { Listener, type ListenerEvent } from '../../session/listener.js';
 import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
-import { isResumable, receiveTransfer, type OfferAnswer, type OfferToDecide, type ReceiveResult } from '../../session/receive-session.js';
+import { isResumable, MAX_REFUSED_OFFERS, OfferRefused, receiveTransfer, type OfferAnswer, type OfferToDecide, type ReceiveResult } from '../../session/receive-session.js';
 import { joinHostPort, reachableAddresses } from '../addresses.js';
 import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
@@ -62,6 +62,7 @@ function announce(code: string, host: string, port: number, output: Output): voi
 }
 
 async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destination: Destination, args: ReceiveArguments, output: Output): Promise<ReceiveResult> {
+  let refusedOffers = 0;
   for (;;) {
     output.spin('Waiting for the sender…');
     const connection = await listener.acceptSecure({
@@ -81,6 +82,12 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
         onProgress: (progress) => output.progress(progress),
       });
     } catch (error) {
+      if (error instanceof OfferRefused) {
+        refusedOffers += 1;
+        reportRefusedOffer(error, refusedOffers, output);
+        listener.release();
+        continue;
+      }
       // A dropped connection or a sender that gave up leaves the code valid (section 7): wait for
       // the same send to be run again, which resumes. Anything else ends the receive.
       if (!(error instanceof SealdropError) || !isResumable(error) || error.code === 'E_INTERRUPTED') throw error;
@@ -90,6 +97,20 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
       removeCleanup();
     }
   }
+}
+
+/**
+ * Section 6 step 2: a refused offer leaves the code valid for a corrected one. The person sees why
+ * it was refused (the sender may have been told only the code, so the person may have to tell
+ * them more); the MAX_REFUSED_OFFERS-th refusal spends the code (see there why) and ends the receive.
+ */
+function reportRefusedOffer(refusal: OfferRefused, refusedOffers: number, output: Output): void {
+  if (refusedOffers >= MAX_REFUSED_OFFERS) {
+    throw new SealdropError(refusal.code, `${refusal.message}; after ${MAX_REFUSED_OFFERS} refused offers the code is spent: start a new receive for a new code`);
+  }
+  output.warn(`refused the offer: ${refusal.code}: ${refusal.message}`);
+  const left = MAX_REFUSED_OFFERS - refusedOffers;
+  output.warn(`the sender was told it was refused (${refusal.code}); the code is still valid: waiting for a corrected offer (Ctrl-C to stop; ${plural(left, 'more refused offer')} ${left === 1 ? 'spends' : 'spend'} the code)`);
 }
 
 function reportListenerEvent(event: ListenerEvent, output: Output): void {
