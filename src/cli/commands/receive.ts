@@ -11,7 +11,7 @@ import { isResumable, receiveTransfer, type OfferAnswer, type OfferToDecide, typ
 import { joinHostPort, reachableAddresses } from '../addresses.js';
 import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
-import { onInterrupt } from '../interrupt.js';
+import { finishWithoutInterruption, onInterrupt } from '../interrupt.js';
 import type { Output } from '../output.js';
 import { canAsk, confirm } from '../prompt.js';
 
@@ -79,6 +79,7 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
         decide: (offer) => decide(offer, args, output),
         onOffer: (offer) => describeOffer(offer, destination.root, output),
         onProgress: (progress) => output.progress(progress),
+        onFinishing: finishWithoutInterruption,
       });
     } catch (error) {
       // A dropped connection or a sender that gave up leaves the code valid (section 7): wait for
@@ -156,6 +157,7 @@ function report(result: ReceiveResult, root: string, output: Output): void {
     case 'files':
       for (const file of result.files) output.result(sha256sumLine(file.sha256, file.path));
       output.info(`Received and verified ${plural(result.files.length, 'file')} (${formatBytes(result.totalBytes)}) in ${root}`);
+      if (!result.receiptSent) output.warn('the connection ended before the sender could be told: it will report that the transfer failed, though every file arrived, verified');
       output.jsonResult({
         ok: true,
         kind: 'files',
