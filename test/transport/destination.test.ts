@@ -374,6 +374,15 @@ describe('Destination: one receiver per entry at a time', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
+  // A second Ctrl-C exits at once (src/cli/interrupt.ts), past every finally. Runs the built module (dist/).
+  it('a process that exits holding locks, by process.exit, removes them', () => {
+    const entryLock = new URL('../../dist/transport/entry-lock.js', import.meta.url).href;
+    const script = `import { lockEntry } from ${JSON.stringify(entryLock)}; lockEntry(process.argv[1], 'a.txt'); lockEntry(process.argv[1], 'b.txt'); process.exit(130);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, root], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(130);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
   it('leaves alone a lock that names no process (one being written looks like that)', async () => {
     for (const content of ['', 'not a process id']) {
       writeFileSync(path.join(root, lockFileName('a.txt')), content);
