@@ -255,6 +255,8 @@ export class Destination {
         const hint = stats.isFile() ? ' (use --overwrite to replace it)' : '';
         throw new SealdropError('E_EXISTS', `${this.#shown(current)} already exists${hint}`);
       }
+      // Told now rather than after the data: commit could not keep the file it replaces (#replace).
+      if (isLast && lstatOrNull(this.#keptPath(entryPath, current)) !== null) throw this.#keptNameTaken(entryPath, current);
     }
   }
 
@@ -417,12 +419,20 @@ export class Destination {
     if (existing === null || !existing.isFile()) {
       throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} is no longer a regular file; it was left alone`);
     }
-    const keptPath = path.join(path.dirname(part.finalPath), replacedFileName(part.entry.path));
-    if (!keepUnderSecondName(part.finalPath, keptPath)) {
-      throw new SealdropError('E_EXISTS', `${this.#shown(keptPath)} exists: it may hold an earlier version of ${this.#shown(part.finalPath)} that a sealdrop which stopped while replacing it kept; move it away, then receive again`);
-    }
+    const keptPath = this.#keptPath(part.entry.path, part.finalPath);
+    if (!keepUnderSecondName(part.finalPath, keptPath)) throw this.#keptNameTaken(part.entry.path, part.finalPath);
     this.#replaced.set(part.finalPath, { keptPath, part });
     renameSync(part.partPath, part.finalPath);
+  }
+
+  /** Where #replace keeps the file at `finalPath`, the target of `entryPath`. */
+  #keptPath(entryPath: string, finalPath: string): string {
+    return path.join(path.dirname(finalPath), replacedFileName(entryPath));
+  }
+
+  #keptNameTaken(entryPath: string, finalPath: string): SealdropError {
+    const kept = this.#shown(this.#keptPath(entryPath, finalPath));
+    return new SealdropError('E_EXISTS', `${kept} exists: it may hold an earlier version of ${this.#shown(finalPath)}, kept by a sealdrop that stopped while replacing it; move it away, then receive again`);
   }
 
   /**

@@ -143,7 +143,9 @@ describe('Destination: landing files', () => {
     const part = await destination.createPart(entry('a.txt'));
     await part.handle.write('new');
     await part.handle.close();
-    await expect(destination.commit(part)).rejects.toMatchObject({ code: 'E_EXISTS', message: expect.stringMatching(/^\.sealdrop-\w+\.replaced exists: it may hold an earlier version of a\.txt/) });
+    const taken = { code: 'E_EXISTS', message: expect.stringMatching(/^\.sealdrop-\w+\.replaced exists: it may hold an earlier version of a\.txt, kept by a sealdrop/) };
+    await expect(destination.checkOffer([entry('a.txt')], 3)).rejects.toMatchObject(taken);
+    await expect(destination.commit(part)).rejects.toMatchObject(taken);
     expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('old');
     expect(readFileSync(path.join(root, replacedFileName('a.txt')), 'utf8')).toBe('older');
   });
