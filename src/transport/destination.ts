@@ -38,6 +38,7 @@ import {
   CREATE_EXCLUSIVE,
   createFileNoFollow,
   isPrivateFile,
+  isStillSameFile,
   keepUnderSecondName,
   lstatOrNull,
   moveUnlessTaken,
@@ -452,18 +453,19 @@ export class Destination {
    * have put a file of their own there since (a replaced file then stays under its working name).
    */
   unland(parts: readonly PartFile[]): void {
-    const isOurs = (stats: Stats | null, part: PartFile) => stats?.isFile() === true && stats.dev === part.device && stats.ino === part.inode;
+    // By device and size where inode numbers do not last (FAT: see isSameFile).
+    const isOurs = (part: PartFile) => isStillSameFile(part.finalPath, { device: part.device, inode: part.inode, size: part.entry.size });
     for (const part of parts) {
       if (this.#replaced.has(part.finalPath)) continue;
       attempt(() => {
-        if (isOurs(lstatOrNull(part.finalPath), part)) unlinkSync(part.finalPath);
+        if (isOurs(part)) unlinkSync(part.finalPath);
       });
     }
     for (const [finalPath, { keptPath, part }] of this.#replaced) {
       attempt(() => {
         const now = lstatOrNull(finalPath);
         const kept = lstatOrNull(keptPath);
-        if (now === null || isOurs(now, part)) renameSync(keptPath, finalPath);
+        if (now === null || isOurs(part)) renameSync(keptPath, finalPath);
         // Its rename never came: the original still has its name (a link to the kept one).
         else if (kept !== null && now.dev === kept.dev && now.ino === kept.ino) unlinkSync(keptPath);
       });

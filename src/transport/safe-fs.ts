@@ -182,6 +182,17 @@ function openExistingOrNull(file: string): number | null {
   }
 }
 
+/** Whether `file` is still the regular file `expected` names (see isSameFile); never through a link. */
+export function isStillSameFile(file: string, expected: FileIdentity & { readonly size: number }): boolean {
+  const fd = openExistingOrNull(file);
+  if (fd === null) return false;
+  try {
+    return isSameFile(fd, file, fstatSync(fd), expected);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Gives `file` the mode (where the file system can hold it) and the mtime, if it is still the
  * regular file that `expected` names (see isSameFile); false if not. Checked and changed through a
