@@ -100,6 +100,17 @@ export class SecureConnection {
     return record.body;
   }
 
+  /**
+   * Throws why the connection ended, if it has (the person's Ctrl-C destroys it with
+   * E_INTERRUPTED), though the records read before the end were all there.
+   */
+  throwIfEnded(): void {
+    if (!this.socket.destroyed) return;
+    const cause = this.socket.errored;
+    if (cause instanceof SealdropError) throw cause;
+    throw new SealdropError('E_CONNECT', 'the connection was lost', { cause });
+  }
+
   /** A Transform that seals file bytes as DATA records with this connection's counter. */
   dataSealer(afterSeal?: (chunk: Buffer) => void): DataSealer {
     return new DataSealer(this.session.sealer, afterSeal);

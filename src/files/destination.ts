@@ -38,6 +38,8 @@ import {
   CREATE_EXCLUSIVE,
   createFileNoFollow,
   isPrivateFile,
+  isStillSameFile,
+  keepUnderSecondName,
   lstatOrNull,
   moveUnlessTaken,
   openRegularFile,
@@ -72,6 +74,14 @@ export function partFileName(entryPath: string): string {
   return `.sealdrop-${entryTag(entryPath)}.part`;
 }
 
+/**
+ * With `--overwrite`, the name under which `commit` keeps the file it replaces until the landing
+ * is durable (section 6: a failed commit puts it back). Fixed per path, like the part file's.
+ */
+export function replacedFileName(entryPath: string): string {
+  return `.sealdrop-${entryTag(entryPath)}.replaced`;
+}
+
 /** Beside a part file: which offered entry its bytes belong to. */
 const partRecordPath = (partPath: string) => `${partPath}.json`;
 
@@ -96,6 +106,8 @@ export class Destination {
   #recordedOffer: string | null = null;
   /** Kept part files findResumable opened that no createPart has taken yet; closed by `release`. */
   readonly #unusedKept = new Set<FileHandle>();
+  /** Files `commit` replaced (with --overwrite), by final name: where each is kept, and what replaced it. */
+  readonly #replaced = new Map<string, { keptPath: string; part: PartFile }>();
 
   private constructor(
     readonly root: string,
@@ -208,9 +220,15 @@ export class Destination {
     }
   }
 
-  /** The transfer landed: its record of created directories goes. */
+  /**
+   * The transfer landed, and `syncCommitted` made it durable: its record of created directories
+   * goes, and so do the files it replaced (only now: a crash before the sync must find either the
+   * new file or the kept original).
+   */
   complete(): void {
     this.#forgetOffer(true);
+    for (const { keptPath } of this.#replaced.values()) attempt(() => unlinkSync(keptPath));
+    this.#replaced.clear();
   }
 
   /** Ends this transfer's hold on the record of created directories, removing it or not. */
@@ -238,6 +256,8 @@ export class Destination {
         const hint = stats.isFile() ? ' (use --overwrite to replace it)' : '';
         throw new SealdropError('E_EXISTS', `${this.#shown(current)} already exists${hint}`);
       }
+      // Told now rather than after the data: commit could not keep the file it replaces (#replace).
+      if (isLast && lstatOrNull(this.#keptPath(entryPath, current)) !== null) throw this.#keptNameTaken(entryPath, current);
     }
   }
 
@@ -381,13 +401,39 @@ export class Destination {
     if (!setModeAndMtimeIfSame(part.partPath, expected, receivedMode(part.entry.mode), part.entry.mtime)) {
       throw new SealdropError('E_INTERNAL', `${this.#shown(part.partPath)} was replaced or removed during the transfer; the file was not kept`);
     }
-    if (this.overwrite) {
-      renameSync(part.partPath, part.finalPath);
-    } else if (!moveUnlessTaken(part.partPath, part.finalPath)) {
-      throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`);
+    if (!moveUnlessTaken(part.partPath, part.finalPath)) {
+      if (!this.overwrite) throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} appeared during the transfer; it was left alone`);
+      this.#replace(part);
     }
     unlinkSync(partRecordPath(part.partPath));
     this.#unsyncedDirectories.add(path.dirname(part.finalPath));
+  }
+
+  /**
+   * With --overwrite: gives `part` the final name of a regular file that has it, by an atomic
+   * rename, after keeping that file under a working name (keepUnderSecondName), so that `unland`
+   * can put it back if a later commit fails. Anything but a regular file (a directory, a link, a
+   * FIFO, or a file that vanished) is left alone, as #checkTarget decided before ACCEPT.
+   */
+  #replace(part: PartFile): void {
+    const existing = lstatOrNull(part.finalPath);
+    if (existing === null || !existing.isFile()) {
+      throw new SealdropError('E_EXISTS', `${this.#shown(part.finalPath)} is no longer a regular file; it was left alone`);
+    }
+    const keptPath = this.#keptPath(part.entry.path, part.finalPath);
+    if (!keepUnderSecondName(part.finalPath, keptPath)) throw this.#keptNameTaken(part.entry.path, part.finalPath);
+    this.#replaced.set(part.finalPath, { keptPath, part });
+    renameSync(part.partPath, part.finalPath);
+  }
+
+  /** Where #replace keeps the file at `finalPath`, the target of `entryPath`. */
+  #keptPath(entryPath: string, finalPath: string): string {
+    return path.join(path.dirname(finalPath), replacedFileName(entryPath));
+  }
+
+  #keptNameTaken(entryPath: string, finalPath: string): SealdropError {
+    const kept = this.#shown(this.#keptPath(entryPath, finalPath));
+    return new SealdropError('E_EXISTS', `${kept} exists: it may hold an earlier version of ${this.#shown(finalPath)}, kept by a sealdrop that stopped while replacing it; move it away, then receive again`);
   }
 
   /**
@@ -401,16 +447,30 @@ export class Destination {
 
   /**
    * Takes back the final names `commit` gave, after a later commit failed (section 6: an
-   * incomplete transfer keeps no file under its final name). A name is removed only while it still
-   * leads to the very file this transfer wrote: someone may have put a file of their own there since.
+   * incomplete transfer keeps no file under its final name, and nothing the person had may be
+   * lost): a file it replaced gets its name back, atomically; a name it created is removed. Only
+   * while the name still leads to the very file this transfer wrote, or to nothing: someone may
+   * have put a file of their own there since (a replaced file then stays under its working name).
    */
   unland(parts: readonly PartFile[]): void {
+    // By device and size where inode numbers do not last (FAT: see isSameFile).
+    const isOurs = (part: PartFile) => isStillSameFile(part.finalPath, { device: part.device, inode: part.inode, size: part.entry.size });
     for (const part of parts) {
+      if (this.#replaced.has(part.finalPath)) continue;
       attempt(() => {
-        const stats = lstatOrNull(part.finalPath);
-        if (stats?.isFile() && stats.dev === part.device && stats.ino === part.inode) unlinkSync(part.finalPath);
+        if (isOurs(part)) unlinkSync(part.finalPath);
       });
     }
+    for (const [finalPath, { keptPath, part }] of this.#replaced) {
+      attempt(() => {
+        const now = lstatOrNull(finalPath);
+        const kept = lstatOrNull(keptPath);
+        if (now === null || isOurs(part)) renameSync(keptPath, finalPath);
+        // Its rename never came: the original still has its name (a link to the kept one).
+        else if (kept !== null && now.dev === kept.dev && now.ino === kept.ino) unlinkSync(keptPath);
+      });
+    }
+    this.#replaced.clear();
   }
 
   /** Removes part files and, if now empty, the directories this transfer created. */

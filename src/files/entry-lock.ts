@@ -11,6 +11,15 @@ import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import { CREATE_EXCLUSIVE, readFileOrNull } from './safe-fs.js';
 
+/**
+ * The locks this process holds. A process that exits holding any (process.exit on a second
+ * Ctrl-C, or once the cleanups of the first took too long) removes them as it goes: left behind,
+ * each would name a process that has ended, which the next receiver takes over, unless the
+ * system has meanwhile given that process id to another process, and the lock then looks held.
+ */
+const heldLocks = new Set<string>();
+let releasesOnExit = false;
+
 /** Short and fixed per entry path: the receiver's part and lock files are named after it. */
 export const entryTag = (entryPath: string) => createHash('sha256').update(entryPath).digest('hex').slice(0, 16);
 
@@ -30,16 +39,26 @@ export function lockFileName(entryPath: string): string {
  */
 export function lockEntry(root: string, entryPath: string): string {
   const lockPath = path.join(root, lockFileName(entryPath));
-  if (createLock(lockPath)) return lockPath;
+  if (createLock(lockPath)) return held(lockPath);
   const busy = new SealdropError('E_EXISTS', `${forDisplay(entryPath)} is being received into this directory by another sealdrop (if not, remove ${lockFileName(entryPath)})`);
   if (!lockHolderEnded(lockPath)) throw busy;
   unlinkQuietly(lockPath); // left by a receiver that died
-  if (createLock(lockPath)) return lockPath;
+  if (createLock(lockPath)) return held(lockPath);
   throw busy; // another receiver was quicker
 }
 
 export function unlockEntry(lockPath: string): void {
+  heldLocks.delete(lockPath);
   unlinkQuietly(lockPath);
+}
+
+function held(lockPath: string): string {
+  heldLocks.add(lockPath);
+  if (!releasesOnExit) {
+    releasesOnExit = true;
+    process.on('exit', () => heldLocks.forEach(unlinkQuietly));
+  }
+  return lockPath;
 }
 
 function unlinkQuietly(file: string): void {

@@ -121,6 +121,29 @@ export function moveUnlessTaken(from: string, to: string): boolean {
 }
 
 /**
+ * Gives the file at `file` the second name `keptName`, so that it outlives a rename of another
+ * file over `file`; false if something has the name `keptName`. A hard link: `file` keeps its
+ * name meanwhile, so it never disappears. Where the file system has no hard links (FAT, exFAT,
+ * SMB shares, or Linux's protected_hardlinks refusing a file of another user), the file is moved
+ * to `keptName` after a check, as moveUnlessTaken does: `file` then has no name until the caller's
+ * rename gives it one. A copy would keep the name but cost the file's size in time and space, on
+ * the USB sticks where space is short; a move never rewrites the file's bytes, and a crash
+ * between the two renames leaves it whole under `keptName`.
+ */
+export function keepUnderSecondName(file: string, keptName: string): boolean {
+  try {
+    linkSync(file, keptName);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NOT_SUPPORTED_HERE.has(code)) throw error;
+    if (lstatOrNull(keptName) !== null) return false;
+    renameSync(file, keptName);
+  }
+  return true;
+}
+
+/**
  * fchmod() of a file of the receiver's own, open as `fd`, where the file system can hold the mode;
  * where it cannot, the file keeps the mode the file system gives every file.
  */
@@ -156,6 +179,17 @@ function openExistingOrNull(file: string): number | null {
     return openSync(file, READ_EXISTING);
   } catch {
     return null;
+  }
+}
+
+/** Whether `file` is still the regular file `expected` names (see isSameFile); never through a link. */
+export function isStillSameFile(file: string, expected: FileIdentity & { readonly size: number }): boolean {
+  const fd = openExistingOrNull(file);
+  if (fd === null) return false;
+  try {
+    return isSameFile(fd, file, fstatSync(fd), expected);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -94,7 +94,15 @@ export interface ReceivedFile {
 }
 
 export type ReceiveResult =
-  | { readonly kind: 'files'; readonly name: string; readonly files: readonly ReceivedFile[]; readonly totalBytes: number; readonly topLevel: readonly TopLevelFacts[] }
+  | {
+      readonly kind: 'files';
+      readonly name: string;
+      readonly files: readonly ReceivedFile[];
+      readonly totalBytes: number;
+      readonly topLevel: readonly TopLevelFacts[];
+      /** False if the RECEIPT could not go out: the files landed, but the sender cannot know. */
+      readonly receiptSent: boolean;
+    }
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'declined'; readonly name: string };
 
@@ -104,6 +112,12 @@ export interface ReceiveOptions {
   readonly decide: (offer: OfferToDecide) => Promise<OfferAnswer>;
   readonly onOffer?: (offer: OfferToDecide) => void;
   readonly onProgress?: (progress: TransferProgress) => void;
+  /**
+   * Called once DONE has arrived on a connection still up, just before the files land: from here
+   * the transfer finishes by itself, landed or rolled back, whatever becomes of the connection.
+   * The CLI stops a Ctrl-C from cutting it in two there.
+   */
+  readonly onFinishing?: () => void;
   /** Refuse (E_TOO_LARGE) an offer whose OFFER bodies together exceed this; DEFAULT_MAX_OFFER_BYTES. */
   readonly maxOfferBytes?: number;
 }
@@ -117,7 +131,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
   try {
     const firstBody = await connection.expect(RecordType.OFFER);
     const offer = parseOffer(firstBody);
-    if (offer.kind === 'text') return await receiveText(connection, offer.text);
+    if (offer.kind === 'text') return await receiveText(connection, offer.text, options);
     if (offer.kind === 'chat') throw new SealdropError('E_PROTOCOL', 'the peer offered a chat to a receiver');
 
     const summary = await readWholeOffer(connection, offer, firstBody.length, options.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES);
@@ -167,11 +181,10 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
       });
       received.push({ path: entry.path, size: entry.size, sha256 });
     }
-    await connection.expect(RecordType.DONE);
+    await expectDone(connection, options);
     await commitAll(options.destination, parts);
-    await connection.sendJson(RecordType.RECEIPT, { files: received.map((f, index) => ({ index, sha256: f.sha256 })) });
-    await connection.close();
-    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes, topLevel: toDecide.topLevel };
+    const receiptSent = await sendReceipt(connection, received.map((f, index) => ({ index, sha256: f.sha256 })));
+    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes, topLevel: toDecide.topLevel, receiptSent };
   } catch (error) {
     const failure = error instanceof SealdropError ? error : localFailure(error);
     if (isResumable(failure)) await options.destination.keep(parts);
@@ -228,12 +241,38 @@ function localFailure(error: unknown): SealdropError {
   return new SealdropError('E_INTERNAL', `local error while receiving: ${(error as Error).message}`, { cause: error });
 }
 
-async function receiveText(connection: SecureConnection, text: string): Promise<ReceiveResult> {
+async function receiveText(connection: SecureConnection, text: string, options: ReceiveOptions): Promise<ReceiveResult> {
   await connection.sendJson(RecordType.ACCEPT, { resume: [] });
-  await connection.expect(RecordType.DONE);
-  await connection.sendJson(RecordType.RECEIPT, { files: [] });
-  await connection.close();
+  await expectDone(connection, options);
+  await sendReceipt(connection, []);
   return { kind: 'text', text };
+}
+
+/**
+ * Reads DONE, and decides where the transfer ends (section 6): a connection that ended before
+ * it, or together with it (a Ctrl-C, say, that destroyed it as DONE arrived), is an incomplete
+ * transfer and nothing lands. From here on, what lands is complete: `onFinishing` is told.
+ */
+async function expectDone(connection: SecureConnection, options: ReceiveOptions): Promise<void> {
+  await connection.expect(RecordType.DONE);
+  connection.throwIfEnded();
+  options.onFinishing?.();
+}
+
+/**
+ * Section 6 step 4: RECEIPT, then close. The files are durable under their final names by now,
+ * so the transfer is complete whatever happens to the connection; false if the RECEIPT could not
+ * go out (the sender will report that it got none).
+ */
+async function sendReceipt(connection: SecureConnection, files: ReadonlyArray<{ index: number; sha256: string }>): Promise<boolean> {
+  let sent = true;
+  try {
+    await connection.sendJson(RecordType.RECEIPT, { files });
+  } catch {
+    sent = false;
+  }
+  await connection.close();
+  return sent;
 }
 
 /**

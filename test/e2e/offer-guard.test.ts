@@ -165,6 +165,27 @@ describe('section 6: a failed commit lands nothing', () => {
     expect(listTree(sd.ws.out)).toEqual(['b.txt']);
     expect(readFileSync(path.join(sd.ws.out, 'b.txt'), 'utf8')).toBe('someone else\n');
   });
+
+  e2e('with --overwrite, the second commit fails (a directory took its name): the file the first one replaced is back, no working file is left', async ({ sd }) => {
+    writeFileSync(path.join(sd.ws.out, 'a.txt'), 'the original a\n');
+    const { receiver, peer } = await receiverAndPeer(sd, ['--yes', '--overwrite']);
+    offer(peer, [{ path: 'a.txt', size: 3 }, { path: 'b.txt', size: 3 }]);
+    expect((await peer.nextRecord())?.type).toBe(RecordType.ACCEPT);
+    for (const [index, content] of ['aaa', 'bbb'].entries()) {
+      peer.send(RecordType.FILE, { index, offset: 0 });
+      peer.send(RecordType.DATA, Buffer.from(content));
+      peer.send(RecordType.FILE_END, { sha256: sha256Hex(content) });
+    }
+    mkdirSync(path.join(sd.ws.out, 'b.txt')); // --overwrite replaces only a regular file
+    peer.send(RecordType.DONE, {});
+    const error = await errorTo(peer);
+    const status = await receiver.process.waitForExit();
+    expect(listTree(sd.ws.out)).toEqual(['a.txt', 'b.txt/']);
+    expect(readFileSync(path.join(sd.ws.out, 'a.txt'), 'utf8')).toBe('the original a\n');
+    expect(error.code).toBe('E_EXISTS');
+    expect(status, receiver.process.describe()).toBe(5);
+    expect(receiver.process.stderr).toMatch(/^sealdrop: E_EXISTS: b\.txt is no longer a regular file/m);
+  });
 });
 
 describe('a refusal before ACCEPT tells the peer only the code', () => {

@@ -78,6 +78,9 @@ async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: 
     });
     client.pipe(upstream);
     upstream.pipe(client);
+    // A receiver that ends with unread bytes resets its connection: no 'end' for the pipe to pass
+    // on. The sender learns of it all the same, as it would without the relay.
+    upstream.on('close', () => client.end());
   });
   server.listen(0, LOOPBACK);
   await once(server, 'listening');
@@ -334,11 +337,16 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
   e2e('Ctrl-C on the receiver mid-file: exit 130, nothing under a final name; a new receive resumes in the kept part', async ({ sd, expect }) => {
     const { file: source, content } = bigSource(sd, 'big.bin');
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
-    const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
+    // Held a quarter of the way, so that the Ctrl-C surely comes mid-file: one after DONE lets
+    // the transfer finish (see test/cli/interrupt.test.ts).
+    const relay = await pausingRelay(sd, receiver.port, BIG / 4);
+    const sender = sd.startSender({ to: relay.address, code: receiver.code, paths: [source] });
+    await relay.reached();
     const part = await partFileWithData(sd.ws.out, receiver.process);
     receiver.process.kill('SIGINT');
 
     expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(130);
+    relay.resume();
     expect(receiver.process.stderr).toMatch(/^sealdrop: E_INTERRUPTED: /m);
     expect(receiver.process.stdout).toBe('');
     expect(await sender.waitForExit(), sender.describe()).not.toBe(0);
@@ -357,6 +365,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     expect(listTree(sd.ws.out)).toEqual(['big.bin']);
     expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
     expect(statSync(path.join(sd.ws.out, 'big.bin')).ino).toBe(kept.ino);
+    relay.close();
   });
 
   e2e('Ctrl-C on the sender mid-file: the sender exits 130, the receiver keeps waiting with the part file', async ({ sd, expect }) => {

@@ -3,9 +3,10 @@ import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readd
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Destination, partFileName } from '../../src/files/destination.js';
+import { Destination, partFileName, replacedFileName } from '../../src/files/destination.js';
 import { lockFileName } from '../../src/files/entry-lock.js';
 import { startLinkSwapper } from '../support/link-swapper.js';
+import { overwriteAndComplete, overwriteThenFail } from '../support/overwrite.js';
 
 let dir: tmp.DirResult;
 let root: string;
@@ -116,6 +117,37 @@ describe('Destination: landing files', () => {
     writeFileSync(path.join(root, 'a.txt'), 'old');
     await land(await Destination.open(root, true), 'a.txt', 'new');
     expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('new');
+  });
+
+  // Section 6: an incomplete transfer keeps no file under its final name, and nothing the person had is lost.
+  it('with overwrite, a later failed commit puts back the very file the first replaced, and leaves no working file', async () => {
+    const outcome = await overwriteThenFail(root);
+    expect(outcome.landedContent).toBe('new');
+    expect(outcome.failure).toMatchObject({ code: 'E_EXISTS', message: 'b.txt is no longer a regular file; it was left alone' });
+    expect(outcome).toMatchObject({ names: ['a.txt', 'b.txt'], content: 'old', sameInode: true });
+  });
+
+  it('with overwrite, lets go of the replaced file once the landing is durable and complete; another name of it keeps it', async () => {
+    writeFileSync(path.join(root, 'elsewhere'), 'old');
+    linkSync(path.join(root, 'elsewhere'), path.join(root, 'a.txt'));
+    const { names, content } = await overwriteAndComplete(root);
+    expect(names).toEqual(['a.txt', 'elsewhere']);
+    expect(content).toBe('new');
+    expect(readFileSync(path.join(root, 'elsewhere'), 'utf8')).toBe('old');
+  });
+
+  it('with overwrite, refuses to replace a file while its working name is taken (by a crashed receiver, say), and keeps both', async () => {
+    writeFileSync(path.join(root, 'a.txt'), 'old');
+    writeFileSync(path.join(root, replacedFileName('a.txt')), 'older');
+    const destination = await Destination.open(root, true);
+    const part = await destination.createPart(entry('a.txt'));
+    await part.handle.write('new');
+    await part.handle.close();
+    const taken = { code: 'E_EXISTS', message: expect.stringMatching(/^\.sealdrop-\w+\.replaced exists: it may hold an earlier version of a\.txt, kept by a sealdrop/) };
+    await expect(destination.checkOffer([entry('a.txt')], 3)).rejects.toMatchObject(taken);
+    await expect(destination.commit(part)).rejects.toMatchObject(taken);
+    expect(readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('old');
+    expect(readFileSync(path.join(root, replacedFileName('a.txt')), 'utf8')).toBe('older');
   });
 
   it('never writes through a link planted where the part file goes', async () => {
@@ -341,6 +373,15 @@ describe('Destination: one receiver per entry at a time', () => {
     await destination.claim([entry('a.txt')]);
     expect(readFileSync(path.join(root, lockFileName('a.txt')), 'utf8')).toBe(`${process.pid}\n`);
     await destination.release();
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  // A second Ctrl-C exits at once (src/cli/interrupt.ts), past every finally. Runs the built module (dist/).
+  it('a process that exits holding locks, by process.exit, removes them', () => {
+    const entryLock = new URL('../../dist/files/entry-lock.js', import.meta.url).href;
+    const script = `import { lockEntry } from ${JSON.stringify(entryLock)}; lockEntry(process.argv[1], 'a.txt'); lockEntry(process.argv[1], 'b.txt'); process.exit(130);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, root], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(130);
     expect(readdirSync(root)).toEqual([]);
   });
 

@@ -3,19 +3,20 @@
  * types of the vectors in the same order, with the same JSON, and react to the peer's answers.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sha256 } from '../../src/crypto/mac.js';
+import { SealdropError } from '../../src/errors.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
-import { RecordType, recordTypeName } from '../../src/protocol/records.js';
+import { RecordType, recordTypeName, type Record } from '../../src/protocol/records.js';
 import { connectTo } from '../../src/channel/connect.js';
-import { Destination } from '../../src/files/destination.js';
+import { Destination, partFileName } from '../../src/files/destination.js';
 import { Listener } from '../../src/session/listener.js';
 import { collectLocalFiles } from '../../src/files/local-files.js';
 import { OfferRefused, receiveTransfer, type OfferAnswer, type ReceiveOptions } from '../../src/session/receive-session.js';
-import { PeerStopped, secureSocket } from '../../src/channel/secure-connection.js';
+import { PeerStopped, secureSocket, type SecureConnection } from '../../src/channel/secure-connection.js';
 import { sendFiles, sendText } from '../../src/session/send-session.js';
 import { listTree, setMtimeExactMs } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -136,7 +137,8 @@ describe('sending session', () => {
 });
 
 describe('receiving session', () => {
-  async function receiverWithPeer(overwrite = false, options: Partial<ReceiveOptions> & { idleTimeoutMs?: number } = {}) {
+  /** `onRecordRead` sees each record the session reads, as it gets it, with the session's connection. */
+  async function receiverWithPeer(overwrite = false, options: Partial<ReceiveOptions> & { idleTimeoutMs?: number; onRecordRead?: (record: Record, connection: SecureConnection) => void } = {}) {
     const listener = await Listener.open('127.0.0.1', 0);
     const destination = await Destination.open(dir.name, overwrite);
     const recordsRead = { count: 0 };
@@ -146,7 +148,10 @@ describe('receiving session', () => {
         const receive = connection.receive.bind(connection);
         vi.spyOn(connection, 'receive').mockImplementation((...args) => {
           recordsRead.count += 1;
-          return receive(...args);
+          return receive(...args).then((record) => {
+            options.onRecordRead?.(record, connection);
+            return record;
+          });
         });
         return receiveTransfer(connection, { destination, decide: async () => 'accept', ...options });
       })
@@ -328,6 +333,43 @@ describe('receiving session', () => {
     peer.send(RecordType.FILE_END, { sha256: createHash('sha256').update('z').digest('hex') });
     peer.send(RecordType.DONE, {});
     await expect(result).resolves.toMatchObject({ kind: 'files' });
+  });
+
+  describe('the end of the connection around DONE', () => {
+    const entry = { path: 'a.txt', size: 3, mode: 0o644, mtime: 1_700_000_000_000 };
+    async function receiverGivenAll(options: Parameters<typeof receiverWithPeer>[1]) {
+      const { peer, result } = await receiverWithPeer(false, options);
+      peer.send(RecordType.OFFER, { kind: 'files', name: 'a.txt', fileCount: 1, totalBytes: 3, files: [entry] });
+      expect((await peer.nextRecord())!.type).toBe(RecordType.ACCEPT);
+      peer.send(RecordType.FILE, { index: 0, offset: 0 });
+      peer.send(RecordType.DATA, Buffer.from('abc'));
+      peer.send(RecordType.FILE_END, { sha256: createHash('sha256').update('abc').digest('hex') });
+      peer.send(RecordType.DONE, {});
+      return { peer, result };
+    }
+
+    // What the CLI's Ctrl-C does (receive.ts): it destroys the connection's socket with E_INTERRUPTED.
+    const interrupt = (connection: SecureConnection) => connection.socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted'));
+
+    it('a Ctrl-C that lands just as DONE is read: nothing under a final name, the part kept for a resume, no lock left', async () => {
+      const { result } = await receiverGivenAll({ onRecordRead: (record, connection) => record.type === RecordType.DONE && interrupt(connection) });
+      await expect(result).rejects.toMatchObject({ code: 'E_INTERRUPTED' });
+      expect(readdirSync(dir.name).sort()).toEqual([partFileName('a.txt'), `${partFileName('a.txt')}.json`]);
+    });
+
+    it('a connection lost while the files land: they land, the transfer is complete (the RECEIPT not sent), no lock left', async () => {
+      const destination = await Destination.open(dir.name, false);
+      let connectionOfSession: SecureConnection | undefined;
+      const syncCommitted = destination.syncCommitted.bind(destination);
+      vi.spyOn(destination, 'syncCommitted').mockImplementation(() => {
+        connectionOfSession!.socket.destroy(); // a reset from the peer, say
+        return syncCommitted();
+      });
+      const { result } = await receiverGivenAll({ destination, onRecordRead: (_, connection) => (connectionOfSession = connection) });
+      await expect(result).resolves.toMatchObject({ kind: 'files', receiptSent: false });
+      expect(readdirSync(dir.name)).toEqual(['a.txt']);
+      expect(readFileSync(path.join(dir.name, 'a.txt'), 'utf8')).toBe('abc');
+    });
   });
 });
 

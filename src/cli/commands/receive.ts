@@ -11,7 +11,7 @@ import { isResumable, MAX_REFUSED_OFFERS, OfferRefused, receiveTransfer, type Of
 import { joinHostPort, reachableAddresses } from '../addresses.js';
 import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
-import { onInterrupt } from '../interrupt.js';
+import { finishWithoutInterruption, onInterrupt } from '../interrupt.js';
 import type { Output } from '../output.js';
 import { canAsk, confirm } from '../prompt.js';
 
@@ -80,6 +80,7 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
         decide: (offer) => decide(offer, args, output),
         onOffer: (offer) => describeOffer(offer, destination.root, output),
         onProgress: (progress) => output.progress(progress),
+        onFinishing: finishWithoutInterruption,
       });
     } catch (error) {
       if (error instanceof OfferRefused) {
@@ -177,6 +178,7 @@ function report(result: ReceiveResult, root: string, output: Output): void {
     case 'files':
       for (const file of result.files) output.result(sha256sumLine(file.sha256, file.path));
       output.info(`Received and verified ${plural(result.files.length, 'file')} (${formatBytes(result.totalBytes)}) in ${root}`);
+      if (!result.receiptSent) output.warn('the connection ended before the sender could be told: it will report that the transfer failed, though every file arrived, verified');
       output.jsonResult({
         ok: true,
         kind: 'files',
