@@ -12,7 +12,7 @@ import type YargsFactory from 'yargs/yargs';
 import { SealdropError, toSealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../channel/idle-watch.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../channel/secure-connection.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../channel/handshake-timeout.js';
 import { EXIT_OK, exitStatusFor } from './exit-status.js';
 import { interruption } from './interrupt.js';
 import { Output } from './output.js';
