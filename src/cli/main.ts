@@ -9,11 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs/yargs';
-import { SealdropError, toSealdropError } from '../errors.js';
-import { forDisplay } from '../protocol/display.js';
+import { SealdropError } from '../errors.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../channel/idle-watch.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../channel/handshake-timeout.js';
-import { EXIT_OK, exitStatusFor } from './exit-status.js';
+import { EXIT_OK } from './exit-status.js';
+import { reportFailure } from './failure-report.js';
 import { interruption } from './interrupt.js';
 import { Output } from './output.js';
 
@@ -90,11 +90,7 @@ async function main(argv: string[]): Promise<number> {
       .parseAsync();
     return EXIT_OK;
   } catch (error) {
-    const failure = toSealdropError(error);
-    output.finish();
-    process.stderr.write(`sealdrop: ${failure.code}: ${forDisplay(failure.message)}\n`);
-    output.jsonResult({ ok: false, code: failure.code, message: failure.message });
-    return exitStatusFor(failure.code);
+    return reportFailure(error, output);
   }
 }
 
