@@ -1,13 +1,11 @@
 /** How a failed command ends: the stderr line, the --json object and the exit status (src/cli/failure-report.ts). */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reportFailure } from '../../src/cli/failure-report.js';
 import { Output } from '../../src/cli/output.js';
 import { SealdropError } from '../../src/errors.js';
-import { captureStdio, type CapturedStdio } from '../support/stdio.js';
+import { stdioOfEachTest } from '../support/stdio.js';
 
-let stdio: CapturedStdio;
-beforeEach(() => (stdio = captureStdio()));
-afterEach(() => stdio.restore());
+const stdio = stdioOfEachTest();
 
 describe('reportFailure', () => {
   it('prints one line on stderr, nothing on stdout, and returns the status of the code', () => {

@@ -6,22 +6,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runHash } from '../../src/cli/commands/hash.js';
 import { Output } from '../../src/cli/output.js';
 import { sha256Hex } from '../support/files.js';
-import { captureStdio, type CapturedStdio } from '../support/stdio.js';
+import { stdioOfEachTest } from '../support/stdio.js';
 
 let dir: tmp.DirResult;
-let stdio: CapturedStdio;
+const stdio = stdioOfEachTest();
 let files: string[];
 beforeEach(() => {
   dir = tmp.dirSync({ unsafeCleanup: true });
   files = [path.join(dir.name, 'a.txt'), path.join(dir.name, 'empty')];
   writeFileSync(files[0]!, 'abc\n');
   writeFileSync(files[1]!, '');
-  stdio = captureStdio();
 });
-afterEach(() => {
-  stdio.restore();
-  dir.removeCallback();
-});
+afterEach(() => dir.removeCallback());
 
 describe('sealdrop hash', () => {
   it('prints a sha256sum line per file', async () => {

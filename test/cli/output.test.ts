@@ -1,11 +1,9 @@
 /** Where each kind of line goes under --quiet and --json (src/cli/output.ts); nothing is animated off a terminal. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Output } from '../../src/cli/output.js';
-import { captureStdio, type CapturedStdio } from '../support/stdio.js';
+import { stdioOfEachTest } from '../support/stdio.js';
 
-let stdio: CapturedStdio;
-beforeEach(() => (stdio = captureStdio()));
-afterEach(() => stdio.restore());
+const stdio = stdioOfEachTest();
 
 async function printEveryKind(options: { quiet: boolean; json: boolean }): Promise<void> {
   const output = await Output.create(options);

@@ -12,19 +12,13 @@ import { Intent } from '../../src/protocol/handshake-messages.js';
 import { encodeFilesOffer, encodeTextOffer } from '../../src/protocol/messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { sha256Hex } from '../support/files.js';
-import { captureStdio, type CapturedStdio } from '../support/stdio.js';
+import { stdioOfEachTest } from '../support/stdio.js';
 import { TestPeer } from '../support/test-peer.js';
 
 let dir: tmp.DirResult;
-let stdio: CapturedStdio;
-beforeEach(() => {
-  dir = tmp.dirSync({ unsafeCleanup: true });
-  stdio = captureStdio();
-});
-afterEach(() => {
-  stdio.restore();
-  dir.removeCallback();
-});
+const stdio = stdioOfEachTest();
+beforeEach(() => (dir = tmp.dirSync({ unsafeCleanup: true })));
+afterEach(() => dir.removeCallback());
 
 /** Starts `sealdrop receive --yes --json` and connects a test peer that completes the handshake as the sender. */
 async function receiveFromPeer() {

@@ -12,20 +12,14 @@ import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { sha256Hex } from '../support/files.js';
 import { closedPort } from '../support/ports.js';
-import { captureStdio, type CapturedStdio } from '../support/stdio.js';
+import { stdioOfEachTest } from '../support/stdio.js';
 import { TestPeer } from '../support/test-peer.js';
 
 const CODE = '7-crossover-clockwork';
 let dir: tmp.DirResult;
-let stdio: CapturedStdio;
-beforeEach(() => {
-  dir = tmp.dirSync({ unsafeCleanup: true });
-  stdio = captureStdio();
-});
-afterEach(() => {
-  stdio.restore();
-  dir.removeCallback();
-});
+const stdio = stdioOfEachTest();
+beforeEach(() => (dir = tmp.dirSync({ unsafeCleanup: true })));
+afterEach(() => dir.removeCallback());
 
 /** Runs `sealdrop send --json` against a receiver that accepts, takes everything and confirms it. */
 async function sendToAcceptingPeer(args: Omit<SendArguments, 'to' | 'code' | 'idleTimeout'>) {

@@ -1,5 +1,5 @@
 /** Captures what code under test writes to process.stdout and process.stderr, for the CLI's unit tests. */
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 export interface CapturedStdio {
   stdout: string;
@@ -36,4 +36,22 @@ export function captureStdio(): CapturedStdio {
     restore: () => spies.forEach((spy) => spy.mockRestore()),
   };
   return captured;
+}
+
+/** Captures stdio in each test of the calling file, and restores it after; call at the top level. */
+export function stdioOfEachTest(): Omit<CapturedStdio, 'restore'> {
+  let current: CapturedStdio | undefined;
+  beforeEach(() => {
+    current = captureStdio();
+  });
+  afterEach(() => current?.restore());
+  return {
+    get stdout() {
+      return current!.stdout;
+    },
+    get stderr() {
+      return current!.stderr;
+    },
+    written: (stream, pattern) => current!.written(stream, pattern),
+  };
 }
