@@ -1,4 +1,7 @@
-/** Opens the TCP connection of the initiator, with errors a person can act on. */
+/**
+ * Opens a TCP connection, with errors a person can act on. The errno error is the cause, for a
+ * caller that has more to say about one (the CLI names the command that should be listening).
+ */
 import net, { type Socket } from 'node:net';
 import { once } from 'node:events';
 import { SealdropError } from '../errors.js';
@@ -19,22 +22,12 @@ export async function connectTo(host: string, port: number): Promise<Socket> {
     socket.destroy();
     const code = (error as NodeJS.ErrnoException).code;
     const why =
-      code === 'ECONNREFUSED' ? 'nobody is listening there (is `sealdrop receive` running on that port?)'
+      code === 'ECONNREFUSED' ? 'nobody is listening there'
       : code === 'ETIMEDOUT' ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
       : code === 'ENOTFOUND' ? 'unknown host name'
       : (error as Error).message;
-    throw new SealdropError('E_CONNECT', `cannot connect to ${host}:${port}: ${why}`);
+    throw new SealdropError('E_CONNECT', `cannot connect to ${host}:${port}: ${why}`, { cause: error });
   }
   socket.setTimeout(0);
   return socket;
-}
-
-/** Parses `HOST:PORT` or `[IPv6]:PORT`. */
-export function parseHostPort(value: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim());
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port < 1 || port > 65535) {
-    throw new SealdropError('E_USAGE', `--to must be HOST:PORT (e.g. 10.0.0.5:7878), got "${value}"`);
-  }
-  return { host: (match[1] ?? match[2])!, port };
 }

@@ -14,13 +14,11 @@ import { encodeJson, parseError } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
 import { forDisplay } from '../protocol/display.js';
 import { FrameSplitter } from './frame-splitter.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './handshake-timeout.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch } from './idle-watch.js';
 import { pull } from './pull.js';
 import { writeWithBackpressure } from './drain.js';
 import { DataSealer, RecordOpenerStream, SocketSink } from './record-streams.js';
-
-/** Section 7: the whole handshake completes within 30 seconds of the TCP accept. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export interface SecureSocketOptions {
   readonly role: 'initiator' | 'responder';

@@ -1,5 +1,9 @@
-/** The addresses under which the other machine can reach this one, for the printed `send` command. */
+/**
+ * Addresses on the command line: those under which the other machine can reach this one, for the
+ * printed `send` command, and the `--to HOST:PORT` that command takes.
+ */
 import { networkInterfaces } from 'node:os';
+import { SealdropError } from '../errors.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
@@ -15,4 +19,14 @@ export function reachableAddresses(listenHost: string): string[] {
 /** HOST:PORT, with brackets for an IPv6 host. */
 export function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Parses `HOST:PORT` or `[IPv6]:PORT`. */
+export function parseHostPort(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    throw new SealdropError('E_USAGE', `--to must be HOST:PORT (e.g. 10.0.0.5:7878), got "${value}"`);
+  }
+  return { host: (match[1] ?? match[2])!, port };
 }

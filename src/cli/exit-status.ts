@@ -24,6 +24,7 @@ const EXIT_STATUS_BY_CODE: Record<ErrorCode, number> = {
   E_INTERRUPTED: EXIT_INTERRUPTED,
 };
 
+/** A code the table lacks (a string cast to ErrorCode, say) still fails like E_INTERNAL: never 0. */
 export function exitStatusFor(code: ErrorCode): number {
-  return EXIT_STATUS_BY_CODE[code];
+  return Object.hasOwn(EXIT_STATUS_BY_CODE, code) ? EXIT_STATUS_BY_CODE[code] : EXIT_STATUS_BY_CODE.E_INTERNAL;
 }

@@ -1,25 +1,26 @@
 /**
- * The command line: yargs commands, one top-level catch that prints a one-line reason and maps
- * the error code to the exit status. Library code below never prints or exits.
+ * The command line: yargs commands, and one top-level catch that reports a failure (a one-line
+ * reason and the exit status of its code, in failure-report.ts). Library code below never
+ * prints or exits.
  *
  * Each command's module is imported only when that command runs, so a sender never loads the
- * receiver's half of the transport (nor a receiver the sender's), and --help, --version and
- * `hash` load neither: about 20 ms less CPU at the start of a `send` on the development VM.
+ * receiver's half (nor a receiver the sender's), and --help, --version and `hash` load neither,
+ * nor the handshake (test/cli/startup.test.ts): less work at start-up.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs/yargs';
-import { SealdropError, toSealdropError } from '../errors.js';
-import { forDisplay } from '../protocol/display.js';
+import { SealdropError } from '../errors.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../channel/idle-watch.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../channel/secure-connection.js';
-import { EXIT_OK, exitStatusFor } from './exit-status.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../channel/handshake-timeout.js';
+import { EXIT_OK } from './exit-status.js';
+import { reportFailure } from './failure-report.js';
 import { interruption } from './interrupt.js';
 import { Output } from './output.js';
 
-// yargs is CommonJS. Required directly, it starts 20-60 ms of CPU sooner than through its ESM
-// wrapper, for which Node first parses the CommonJS source to find its exports; and its
-// CommonJS build wraps help text between words, which the ESM build of yargs 17 does not.
+// yargs is CommonJS. Required directly, it starts sooner than through its ESM wrapper, for
+// which Node first parses the CommonJS source to find its exports; and its CommonJS build wraps
+// help text between words, which the ESM build of yargs 17 does not.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof YargsFactory;
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -90,11 +91,7 @@ async function main(argv: string[]): Promise<number> {
       .parseAsync();
     return EXIT_OK;
   } catch (error) {
-    const failure = toSealdropError(error);
-    output.finish();
-    process.stderr.write(`sealdrop: ${failure.code}: ${forDisplay(failure.message)}\n`);
-    output.jsonResult({ ok: false, code: failure.code, message: failure.message });
-    return exitStatusFor(failure.code);
+    return reportFailure(error, output);
   }
 }
 

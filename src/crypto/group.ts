@@ -4,8 +4,8 @@
  * elements.
  *
  * Exponentiation goes through OpenSSL (`node:crypto` DiffieHellman) rather than BigInt: it is
- * about five times faster and uses constant-time Montgomery ladders for the secret exponent.
- * `createDiffieHellman(p, g)` with a *custom* generator spends over a second checking p, so both
+ * much faster and uses constant-time Montgomery ladders for the secret exponent.
+ * `createDiffieHellman(p, g)` with a *custom* generator spends a long time checking p, so both
  * stages use one DiffieHellman object built with the standard generator 2 and raise any base to
  * the private exponent with `computeSecret(base)`, which is exactly `base^exponent mod p`.
  */
@@ -38,8 +38,8 @@ export function os2ip(bytes: Uint8Array): bigint {
 
 /**
  * Why `encoded` is not a valid element of the order-q subgroup, or null if it is (section 3).
- * Membership uses the Legendre symbol (Y/p) = 1, computed as a Jacobi symbol in about 1.5 ms,
- * instead of Y^q mod p, which costs a 3071-bit exponentiation.
+ * Membership uses the Legendre symbol (Y/p) = 1, computed as a Jacobi symbol, instead of
+ * Y^q mod p, which costs a 3071-bit exponentiation.
  */
 export function elementProblem(encoded: Uint8Array): string | null {
   if (encoded.length !== ELEMENT_BYTES) return `element must be ${ELEMENT_BYTES} bytes, got ${encoded.length}`;

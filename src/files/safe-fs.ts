@@ -7,9 +7,9 @@
  *
  * Calls on names and metadata are synchronous: these, those in destination.ts and
  * entry-lock.ts, and on the sending side local-files.ts and the check after each file. Each
- * asynchronous call costs a round trip through libuv's thread pool: about 40 µs of CPU on the
- * development VM, against 4 µs for the system call itself. A receiver makes about twenty of them
- * per file, and for a directory of small files they were most of its time. Calls that can wait
+ * asynchronous call costs a round trip through libuv's thread pool, several times the cost of
+ * the system call itself. A receiver makes about twenty of them per file, and for a directory of
+ * small files they were most of its time. Calls that can wait
  * on the disk (reading and writing file data, fsync, the free-space statfs) stay asynchronous.
  */
 import {

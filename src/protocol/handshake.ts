@@ -162,7 +162,7 @@ export function initiatorHandshake(channel: HandshakeChannel, options: Handshake
     const Y_r = checkPeerHello(helloR.payload, Role.RESPONDER, options.intent);
     const S1 = x.raise(Y_r);
     const T1 = transcriptHash([helloI, helloR.header, helloR.payload]);
-    const { e } = deriveStage2Generator(S1, T1, options.codeBytes);
+    const e = deriveStage2Generator(S1, T1, options.codeBytes);
     const c = new PrivateExponent(draw());
 
     const stage2R = await channel.receive();
@@ -199,7 +199,7 @@ export function responderHandshake(channel: HandshakeChannel, options: Handshake
     channel.send(helloR.subarray(4));
     const S1 = x.raise(Y_i);
     const T1 = transcriptHash([helloI.header, helloI.payload, helloR]);
-    const { e } = deriveStage2Generator(S1, T1, options.codeBytes);
+    const e = deriveStage2Generator(S1, T1, options.codeBytes);
     const c = new PrivateExponent(draw());
     const stage2R = encodeFrame(encodeStage2(c.raise(e)));
     channel.send(stage2R.subarray(4));

@@ -113,8 +113,8 @@ const FLAG_BITS = 2;
  * The names seen so far form a tree of folded segments, which keeps the check linear in the total
  * length of the offer: a set of every directory prefix would hash each prefix in full, which costs
  * the square of the depth for a hostile `a/a/a/…` path. The tree lives in one Map from "parent's
- * number / segment" to the name's number and flags: about 54 bytes a name, where a Map per
- * directory cost 224 (a 16 MiB offer of deep paths took 1.8 GiB that way).
+ * number / segment" to the name's number and flags: a Map per directory took several times the
+ * memory for each name, which an offer of deep paths multiplies.
  */
 export class OfferPathChecker {
   /** `parent number (base 36) + "/" + folded segment` → `number << FLAG_BITS | flags`; the root is 0. */

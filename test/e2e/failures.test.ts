@@ -1,6 +1,6 @@
 // End to end: the real `bin/sealdrop` refusing, failing and reporting, with the documented exit statuses.
 
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,17 +21,39 @@ function writeSource(sd: E2EScope, name = 'report.txt', content = 'the new repor
 }
 
 /** A TCP server on 127.0.0.1 that counts connections, to prove nothing connected. */
-async function countingServer(): Promise<{ server: Server; port: number; connections: () => number }> {
-  let count = 0;
+async function countingServer(): Promise<{ server: Server; port: number; connectionsSoFar: () => Promise<number> }> {
+  const accepted: number[] = []; // the remote port of each connection, in the order accepted
+  let onAccepted: () => void = () => undefined;
   const server = createServer((socket) => {
-    count += 1;
+    accepted.push(socket.remotePort!);
     socket.destroy();
+    onAccepted();
   });
   server.listen(0, LOOPBACK);
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, port: address.port, connections: () => count };
+  const port = address.port;
+  /**
+   * The connections made before this call. Instead of waiting a while for a late one, it connects
+   * a probe and waits until the server has accepted it: connections are accepted in the order they
+   * were made, so by then every earlier one has been counted.
+   */
+  async function connectionsSoFar(): Promise<number> {
+    const probe = connect({ host: LOOPBACK, port });
+    probe.on('error', () => undefined);
+    await once(probe, 'connect');
+    const probePort = probe.localPort!;
+    await new Promise<void>((resolve) => {
+      onAccepted = () => {
+        if (accepted.includes(probePort)) resolve();
+      };
+      onAccepted();
+    });
+    probe.destroy();
+    return accepted.lastIndexOf(probePort);
+  }
+  return { server, port, connectionsSoFar };
 }
 
 async function closeServer(server: Server): Promise<void> {
@@ -196,7 +218,7 @@ describe.concurrent('destination safety against links', { timeout: 20_000 }, () 
 describe.concurrent('local refusals before any connection', { timeout: 20_000 }, () => {
   e2e('refuses a code with a space inside it before connecting: exit 2, E_BAD_CODE (sender and receiver)', async ({ sd, expect }) => {
     const source = writeSource(sd);
-    const { server, port, connections } = await countingServer();
+    const { server, port, connectionsSoFar } = await countingServer();
     try {
       const to = `${LOOPBACK}:${port}`;
       const results = await sd.runAllToEnd([
@@ -212,9 +234,7 @@ describe.concurrent('local refusals before any connection', { timeout: 20_000 },
       }
       expect(results[0]!.stderr).toMatch(ERROR_LINE('E_BAD_CODE')); // send, code from SEALDROP_CODE
       expect(results[2]!.stderr).toMatch(ERROR_LINE('E_BAD_CODE')); // receive
-      // Give a connection that was made time to arrive before counting.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(connections()).toBe(0);
+      expect(await connectionsSoFar()).toBe(0);
     } finally {
       await closeServer(server);
     }
@@ -248,7 +268,7 @@ describe.concurrent('local refusals before any connection', { timeout: 20_000 },
   });
 
   e2e('refuses before connecting: a missing file, both or neither of PATH and --text, no code (exit 2, E_USAGE)', async ({ sd, expect }) => {
-    const { server, port, connections } = await countingServer();
+    const { server, port, connectionsSoFar } = await countingServer();
     try {
       const to = `${LOOPBACK}:${port}`;
       const source = writeSource(sd);
@@ -276,8 +296,7 @@ describe.concurrent('local refusals before any connection', { timeout: 20_000 },
       expect(emptyDir!.stderr).toContain('nothing to send');
       expect(noPort!.stderr).toContain('--to must be HOST:PORT');
       expect(badPort!.stderr).toContain('--to must be HOST:PORT');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(connections()).toBe(0);
+      expect(await connectionsSoFar()).toBe(0);
     } finally {
       await closeServer(server);
     }
@@ -286,7 +305,7 @@ describe.concurrent('local refusals before any connection', { timeout: 20_000 },
 
 describe.concurrent('names the receiver would refuse', { timeout: 20_000 }, () => {
   e2e('are refused by the sender before connecting: exit 5, E_BAD_PATH, no attempt spent', async ({ sd, expect }) => {
-    const { server, port, connections } = await countingServer();
+    const { server, port, connectionsSoFar } = await countingServer();
     try {
       const to = `${LOOPBACK}:${port}`;
       const env = { SEALDROP_CODE: 'x-y' };
@@ -304,8 +323,7 @@ describe.concurrent('names the receiver would refuse', { timeout: 20_000 }, () =
         expect(stderr, child.describe()).not.toContain('\x07');
       }
       expect(results.map((r) => /breaks the rule "([a-z-]+)"/.exec(r.stderr)?.[1])).toEqual(['colon', 'control', 'reserved-name', 'same-path']);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(connections()).toBe(0);
+      expect(await connectionsSoFar()).toBe(0);
     } finally {
       await closeServer(server);
     }

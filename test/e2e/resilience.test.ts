@@ -90,18 +90,19 @@ async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: 
 /** A relay (as above) that holds the sender's bytes back once `atBytes` have passed, until resume(). */
 async function pausingRelay(sd: E2EScope, targetPort: number, atBytes: number) {
   let paused: Socket | undefined;
+  let onPaused: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (onPaused = resolve));
   const relay = await countingRelay(sd, targetPort, (total, sender) => {
     if (total < atBytes || paused) return;
     paused = sender;
     sender.pause();
+    onPaused();
   });
   return {
     address: relay.address,
     close: relay.close,
     /** Resolves once the sender is held back. */
-    async reached(): Promise<void> {
-      while (!paused) await new Promise((resolve) => setTimeout(resolve, 5));
-    },
+    reached: () => reached,
     resume: () => paused!.resume(),
   };
 }
@@ -408,14 +409,14 @@ describe.concurrent('the listener policy', { timeout: 20_000 }, () => {
 
   e2e('drops a peer silent past --handshake-timeout, turns away a second one meanwhile, then serves a real sender', async ({ sd, expect }) => {
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--handshake-timeout', '2'] });
+    // The receiver listens once it shows the code, and takes connections in the order they were
+    // made: the silent one is taken, the second one arrives while its handshake runs.
     const silent = await rawConnection(sd, receiver.port);
-    // Wait until the receiver has taken the silent connection, then knock a second time.
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const second = await rawConnection(sd, receiver.port);
     expect(await closedWithin(second, 1_000), 'the second connection was not closed at once').toBe(true);
     expect(silent.destroyed || silent.readableEnded).toBe(false);
 
-    await receiver.process.waitForLine('stderr', /^sealdrop: warning: connection from 127\.0\.0\.1:\d+ failed: E_TIMEOUT: /);
+    await receiver.process.waitForLine('stderr', new RegExp(`^sealdrop: warning: connection from 127\\.0\\.0\\.1:${silent.localPort} failed: E_TIMEOUT: `));
     expect(await closedWithin(silent, 2_000), 'the silent connection was not closed after the timeout').toBe(true);
     expect(receiver.process.running).toBe(true);
 

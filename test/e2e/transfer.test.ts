@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, type ExpectStatic } from 'vitest';
+import { afterAll, describe, type ExpectStatic } from 'vitest';
 import { killLeftovers } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, partFilesIn, setMtimeExactMs, sha256Hex, sha256OfFile } from '../support/files.js';
@@ -135,7 +135,7 @@ async function deliverText(sd: E2EScope, expect: ExpectStatic, text: string) {
   return { receiver, sender };
 }
 
-function parseSingleJson(stdout: string): Record<string, unknown> {
+function parseSingleJson(expect: ExpectStatic, stdout: string): Record<string, unknown> {
   const lines = stdout.split('\n').filter((line) => line !== '');
   expect(lines, `stdout:\n${stdout}`).toHaveLength(1);
   return JSON.parse(lines[0]!) as Record<string, unknown>;
@@ -153,8 +153,8 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     expect(await receiver.waitForExit(), receiver.describe()).toBe(0);
 
     const file = { path: 'data.bin', size: content.length, sha256: sha256Hex(content) };
-    expect(parseSingleJson(receiver.stdout)).toMatchObject({ ok: true, kind: 'files', totalBytes: content.length, files: [file] });
-    expect(parseSingleJson(sender.stdout)).toMatchObject({ ok: true, kind: 'files', totalBytes: content.length, files: [file] });
+    expect(parseSingleJson(expect, receiver.stdout)).toMatchObject({ ok: true, kind: 'files', totalBytes: content.length, files: [file] });
+    expect(parseSingleJson(expect, sender.stdout)).toMatchObject({ ok: true, kind: 'files', totalBytes: content.length, files: [file] });
     expect(sender.stderr).not.toMatch(/^Sent /m); // --json hides notes
     expect(readFileSync(path.join(sd.ws.out, 'data.bin')).equals(content)).toBe(true);
   });
@@ -165,8 +165,8 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     const sender = sd.startSender({ to: started.address, code: started.code, text: 'hi there', args: ['--json'] });
     expect(await sender.waitForExit(), sender.describe()).toBe(0);
     expect(await receiver.waitForExit(), receiver.describe()).toBe(0);
-    expect(parseSingleJson(receiver.stdout)).toEqual({ ok: true, kind: 'text', text: 'hi there' });
-    expect(parseSingleJson(sender.stdout)).toEqual({ ok: true, kind: 'text' });
+    expect(parseSingleJson(expect, receiver.stdout)).toEqual({ ok: true, kind: 'text', text: 'hi there' });
+    expect(parseSingleJson(expect, sender.stdout)).toEqual({ ok: true, kind: 'text' });
   });
 
   // Issue 10, item 4: the mode used to be the sender's `mode & 0o777` whatever the umask (0777 under umask 077).
@@ -194,7 +194,7 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     const stdout = started.process.stdout;
     expect(stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
     expect(stdout).toContain('pay \\u202eexe.txt\\u202c now\\u009b2J\\u007f');
-    expect(parseSingleJson(stdout)).toEqual({ ok: true, kind: 'text', text });
+    expect(parseSingleJson(expect, stdout)).toEqual({ ok: true, kind: 'text', text });
   });
 
   // Issue 10, item 9: the command used to carry `--code CODE`, which a person pastes into the sender's process list.
@@ -216,7 +216,7 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
       const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: 'found you' });
       expect(await sender.waitForExit(), sender.describe()).toBe(0);
       expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
-      if (flag === '--json') expect(parseSingleJson(receiver.process.stdout)).toEqual({ ok: true, kind: 'text', text: 'found you' });
+      if (flag === '--json') expect(parseSingleJson(expect, receiver.process.stdout)).toEqual({ ok: true, kind: 'text', text: 'found you' });
       else expect(receiver.process.stdout).toBe('found you\n');
     });
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, MAX_RECORD_FRAME_BYTES, encodeFrame, frameHeader, type Frame } from '../../src/protocol/frames.js';
+import { FRAME_HEADER_BYTES, FrameDecoder, MAX_RECORD_FRAME_BYTES, encodeFrame, frameHeader, type Frame } from '../../src/protocol/frames.js';
 import { hex, loadVectors } from '../support/vectors.js';
 
 const doc = loadVectors('handshake-v1.json');
@@ -49,9 +49,16 @@ describe('FrameDecoder', () => {
     expect(record.payloadParts.every((part) => part.buffer === frame.buffer)).toBe(true);
   });
 
-  it('refuses a 2^31-byte announcement without buffering anything', () => {
+  it('refuses a 2^31-byte announcement on its four length bytes, holding nothing', () => {
     const decoder = new FrameDecoder(0);
-    expect(() => decoder.push(Buffer.concat([frameHeader(2 ** 31), Buffer.alloc(10)]))).toThrow();
+    const header = frameHeader(2 ** 31);
+    for (let i = 0; i < 3; i++) {
+      expect(decoder.push(header.subarray(i, i + 1))).toEqual([]);
+      expect(decoder.bufferedBytes).toBe(i + 1);
+    }
+    // Refused on the fourth length byte, before a byte of payload arrives.
+    expect(() => decoder.push(header.subarray(3))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+    expect(decoder.bufferedBytes).toBe(0);
   });
 
   it('gives the same frames however the stream is split (property)', () => {
@@ -74,19 +81,34 @@ describe('FrameDecoder', () => {
     );
   });
 
-  it('never buffers more than one maximal record plus its header (property)', () => {
+  it('never buffers more than one maximal record plus its header, fed well past it (property)', () => {
+    // A record announcing any length, then bytes of `fill` up to 1.5 MiB in chunks:
+    // the decoder holds at most one maximal record, or refuses the stream.
+    const announced = fc.oneof(
+      fc.constantFrom(MAX_RECORD_FRAME_BYTES, MAX_RECORD_FRAME_BYTES + 1, 2 ** 31, 2 ** 32 - 1),
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    );
+    // Chunks of 1 KiB and more: a byte at a time would mean 1.5 million pushes a run (the
+    // property 'the same frames however the stream is split' covers small cuts).
+    const chunkSizes = fc.array(fc.integer({ min: 1024, max: 256 * 1024 }), { minLength: 1, maxLength: 16 });
+    const streamBytes = MAX_RECORD_FRAME_BYTES + 512 * 1024;
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 50 }), (chunks) => {
-        const decoder = new FrameDecoder();
+      fc.property(announced, fc.integer({ min: 0, max: 255 }), chunkSizes, (length, fill, sizes) => {
+        const decoder = new FrameDecoder(0);
+        const stream = Buffer.concat([frameHeader(length), Buffer.alloc(streamBytes - FRAME_HEADER_BYTES, fill)]);
+        let fed = 0;
         try {
-          for (const chunk of chunks) {
-            decoder.push(Buffer.from(chunk));
-            expect(decoder.bufferedBytes).toBeLessThanOrEqual(MAX_RECORD_FRAME_BYTES + 4);
+          for (let i = 0; fed < stream.length; i++) {
+            const size = sizes[i % sizes.length]!;
+            decoder.push(stream.subarray(fed, fed + size));
+            fed += size;
+            expect(decoder.bufferedBytes).toBeLessThanOrEqual(MAX_RECORD_FRAME_BYTES + FRAME_HEADER_BYTES);
           }
         } catch (error) {
           expect(error).toMatchObject({ code: 'E_PROTOCOL' });
         }
       }),
+      { numRuns: 50, endOnFailure: true }, // shrinking 1.5 MiB streams would take minutes
     );
   });
 });

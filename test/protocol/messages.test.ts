@@ -14,6 +14,8 @@ import {
   parseOfferContinuation,
   parseReceipt,
   parseText,
+  type FileEntry,
+  type FilesOffer,
 } from '../../src/protocol/messages.js';
 import { MAX_RECORD_BODY_BYTES, RecordType } from '../../src/protocol/records.js';
 import { hex, loadVectors } from '../support/vectors.js';
@@ -23,25 +25,40 @@ const PARSERS = [parseOffer, parseOfferContinuation, parseAccept, parseDecline, 
 const digest = 'ab'.repeat(32);
 
 describe('record bodies of the vectors', () => {
-  const records = doc.vectors.flatMap((v: any) => v.records);
-  const parserFor: Record<number, (body: Buffer) => unknown> = {
-    [RecordType.ACCEPT]: parseAccept,
-    [RecordType.FILE]: parseFileStart,
-    [RecordType.FILE_END]: parseFileEnd,
-    [RecordType.RECEIPT]: parseReceipt,
-    [RecordType.TEXT]: parseText,
-  };
-  it('parses every JSON body the vectors carry', () => {
-    for (const r of records) {
-      const body = hex(r.body_hex);
-      if (r.type_byte === RecordType.OFFER) {
-        // A continuation record carries only kind, files and more (section 5).
-        const isFirst = JSON.parse(body.toString()).name !== undefined || JSON.parse(body.toString()).kind !== 'files';
-        expect(isFirst ? parseOffer(body) : parseOfferContinuation(body)).toBeDefined();
-      } else if (parserFor[r.type_byte]) {
-        expect(parserFor[r.type_byte]!(body)).toBeDefined();
-      }
+  const sumOfSizes = (files: readonly FileEntry[]) => files.reduce((sum, f) => sum + f.size, 0);
+
+  // Each parsed value is compared with what the vector says was sent (its files, text or chat).
+  it.each<any>(doc.vectors)('reads what was sent: $name', (v) => {
+    const bodies = (type: number) => v.records.filter((r: any) => r.type_byte === type).map((r: any) => hex(r.body_hex));
+    const files: any[] = v.files ?? [];
+    const entries: FileEntry[] = files.map(({ path, size, mode, mtime }) => ({ path, size, mode, mtime }));
+    const [first, ...continuations] = bodies(RecordType.OFFER);
+    if (v.kind === 'files') {
+      const offer = parseOffer(first);
+      const rest = continuations.map(parseOfferContinuation);
+      expect(offer).toMatchObject({ kind: 'files', name: v.offer_name, fileCount: entries.length, totalBytes: sumOfSizes(entries) });
+      const parts = [offer as FilesOffer, ...rest];
+      expect(parts.flatMap((part) => part.files)).toEqual(entries);
+      expect(parts.map((part) => part.more)).toEqual([...rest.map(() => true), false]);
+    } else {
+      expect(continuations).toEqual([]);
+      expect(parseOffer(first)).toEqual(v.kind === 'text' ? { kind: 'text', text: v.text } : { kind: 'chat', name: v.chat.name });
     }
+    expect(bodies(RecordType.ACCEPT).map(parseAccept)).toEqual([[]]);
+    expect(bodies(RecordType.FILE).map(parseFileStart)).toEqual(files.map((_, index) => ({ index, offset: 0 })));
+    expect(bodies(RecordType.FILE_END).map(parseFileEnd)).toEqual(files.map((f) => f.sha256));
+    const receipts = v.kind === 'chat' ? [] : [files.map((f, index) => ({ index, sha256: f.sha256 }))];
+    expect(bodies(RecordType.RECEIPT).map(parseReceipt)).toEqual(receipts);
+    expect(bodies(RecordType.TEXT).map(parseText)).toEqual((v.chat?.messages ?? []).map((m: any) => m.text));
+    // DONE and CLOSE carry `{}` (section 5), which is what our side writes; the reader needs only the type.
+    expect(bodies(RecordType.DONE)).toEqual(v.kind === 'chat' ? [] : [encodeJson({})]);
+    expect(bodies(RecordType.CLOSE)).toEqual(v.kind === 'chat' ? [encodeJson({}), encodeJson({})] : []);
+  });
+
+  it('carry no record type the test above leaves unread', () => {
+    const read: number[] = [RecordType.OFFER, RecordType.ACCEPT, RecordType.FILE, RecordType.DATA, RecordType.FILE_END, RecordType.DONE, RecordType.RECEIPT, RecordType.TEXT, RecordType.CLOSE];
+    const carried = new Set<number>(doc.vectors.flatMap((v: any) => v.records.map((r: any) => r.type_byte)));
+    expect([...carried].filter((type) => !read.includes(type))).toEqual([]);
   });
 
   it('encodes the files offer of vector 1 as the same JSON', () => {
@@ -68,6 +85,32 @@ describe('parsers', () => {
     { what: 'a non-string text', body: { kind: 'text', text: 5 } },
   ])('refuses an offer with $what', ({ body }) => {
     expect(() => parseOffer(encodeJson(body))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+  });
+
+  it('reads the reason of a DECLINE, and nothing but a string', () => {
+    expect(parseDecline(encodeJson({ reason: 'not now, thanks', extra: 1 }))).toBe('not now, thanks');
+    expect(parseDecline(encodeJson({ reason: '' }))).toBe('');
+    for (const body of [{}, { reason: 5 }, { reason: null }, { why: 'x' }]) {
+      expect(() => parseDecline(encodeJson(body))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL', message: expect.stringContaining('DECLINE') }));
+    }
+  });
+
+  it('reads the code and the message of an ERROR, and refuses either missing', () => {
+    expect(parseError(encodeJson({ code: 'E_EXISTS', message: 'a.txt exists', extra: true }))).toEqual({ code: 'E_EXISTS', message: 'a.txt exists' });
+    // An unknown code is read as it came: the channel maps it to E_PEER, not the parser.
+    expect(parseError(encodeJson({ message: 'm', code: 'E_FROM_THE_FUTURE' }))).toEqual({ code: 'E_FROM_THE_FUTURE', message: 'm' });
+    for (const body of [{ code: 'E_EXISTS' }, { message: 'm' }, { code: 1, message: 'm' }, { code: 'E_EXISTS', message: ['m'] }]) {
+      expect(() => parseError(encodeJson(body))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL', message: expect.stringContaining('ERROR') }));
+    }
+  });
+
+  it('reads back any DECLINE reason and ERROR code and message exactly (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string(), fc.string({ unit: 'grapheme' }), (reason, code, message) => {
+        expect(parseDecline(encodeJson({ reason }))).toBe(reason);
+        expect(parseError(encodeJson({ code, message }))).toEqual({ code, message });
+      }),
+    );
   });
 
   it('requires lowercase 64-digit digests', () => {

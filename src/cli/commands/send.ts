@@ -2,10 +2,11 @@
 import { SealdropError } from '../../errors.js';
 import { findPathViolation } from '../../protocol/paths.js';
 import { Intent } from '../../protocol/handshake-messages.js';
-import { connectTo, parseHostPort } from '../../channel/connect.js';
+import { connectTo } from '../../channel/connect.js';
 import { collectLocalFiles, type LocalSelection } from '../../files/local-files.js';
 import { secureSocket } from '../../channel/secure-connection.js';
 import { sendFiles, sendText } from '../../session/send-session.js';
+import { parseHostPort } from '../addresses.js';
 import { readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
@@ -31,7 +32,9 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
   if (code === null) throw new SealdropError('E_USAGE', 'no code given');
 
   output.spin(`Connecting to ${host}:${port}…`);
-  const socket = await connectTo(host, port);
+  const socket = await connectTo(host, port).catch((error: unknown) => {
+    throw withReceiveHint(error);
+  });
   const removeCleanup = onInterrupt(() => socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted')));
   try {
     output.spin('Securing the connection…');
@@ -57,6 +60,12 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
     removeCleanup();
     output.finish();
   }
+}
+
+/** Nobody listening there most often means no receive runs there yet: say which command to start. */
+function withReceiveHint(error: unknown): unknown {
+  const refused = error instanceof SealdropError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+  return refused ? new SealdropError('E_CONNECT', `${error.message} (is \`sealdrop receive\` running on that port?)`, { cause: error }) : error;
 }
 
 async function selectFiles(paths: readonly string[], output: Output): Promise<LocalSelection> {
