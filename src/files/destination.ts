@@ -480,7 +480,10 @@ export class Destination {
       attempt(() => this.#removePartFiles(part.partPath));
     }
     // rmdir fails on a directory that is not empty: one holding anything but this transfer's files stays.
-    for (const directory of [...this.#createdDirectories].reverse()) attempt(() => rmdirSync(directory));
+    // Forgotten once tried: a later transfer of the same receive must not remove a same-named
+    // directory someone made since, nor skip creating one that is gone.
+    for (const directory of this.#createdDirectories.splice(0).reverse()) attempt(() => rmdirSync(directory));
+    this.#knownDirectories.clear();
     this.#forgetOffer(true);
   }
 

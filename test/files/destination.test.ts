@@ -95,6 +95,17 @@ describe('Destination: landing files', () => {
     expect(readdirSync(path.join(root, 'sub/dir'))).toEqual(['a.txt']);
   });
 
+  it('a discard forgets the directories it removed: a later transfer\'s discard leaves a same-named one alone', async () => {
+    const destination = await Destination.open(root, false);
+    const first = await destination.createPart(entry('new/a.txt'));
+    await destination.discard([first]);
+    expect(existsSync(path.join(root, 'new'))).toBe(false);
+    mkdirSync(path.join(root, 'new')); // someone else's, empty
+    const second = await destination.createPart(entry('other/b.txt'));
+    await destination.discard([second]);
+    expect(existsSync(path.join(root, 'new'))).toBe(true);
+  });
+
   it('writes a part file private to the user while data arrives', async () => {
     const destination = await Destination.open(root, false);
     const part = await destination.createPart(entry('a.txt'));
