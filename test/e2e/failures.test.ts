@@ -1,12 +1,11 @@
 // End to end: the real `bin/sealdrop` refusing, failing and reporting, with the documented exit statuses.
 
-import { connect, createServer, type Server } from 'node:net';
-import { once } from 'node:events';
 import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { expectAwaitingCorrectedOffer, killLeftovers, LOOPBACK } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
+import { closeServer, countingServer } from '../support/relays.js';
 import { listTree, partFilesIn, sha256Hex } from '../support/files.js';
 
 afterAll(killLeftovers); // a safety net: each test already kills its own processes
@@ -20,53 +19,13 @@ function writeSource(sd: E2EScope, name = 'report.txt', content = 'the new repor
   return file;
 }
 
-/** A TCP server on 127.0.0.1 that counts connections, to prove nothing connected. */
-async function countingServer(): Promise<{ server: Server; port: number; connectionsSoFar: () => Promise<number> }> {
-  const accepted: number[] = []; // the remote port of each connection, in the order accepted
-  let onAccepted: () => void = () => undefined;
-  const server = createServer((socket) => {
-    accepted.push(socket.remotePort!);
-    socket.destroy();
-    onAccepted();
-  });
-  server.listen(0, LOOPBACK);
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  const port = address.port;
-  /**
-   * The connections made before this call. Instead of waiting a while for a late one, it connects
-   * a probe and waits until the server has accepted it: connections are accepted in the order they
-   * were made, so by then every earlier one has been counted.
-   */
-  async function connectionsSoFar(): Promise<number> {
-    const probe = connect({ host: LOOPBACK, port });
-    probe.on('error', () => undefined);
-    await once(probe, 'connect');
-    const probePort = probe.localPort!;
-    await new Promise<void>((resolve) => {
-      onAccepted = () => {
-        if (accepted.includes(probePort)) resolve();
-      };
-      onAccepted();
-    });
-    probe.destroy();
-    return accepted.lastIndexOf(probePort);
-  }
-  return { server, port, connectionsSoFar };
-}
-
-async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
 describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
   e2e('refuses a sender with a wrong code, keeps waiting, then accepts the right one', async ({ sd, expect }) => {
     const source = writeSource(sd);
     const receiver = await sd.startReceiver({ out: sd.ws.out, code: '5-right-code-here', args: ['--yes'] });
 
     const wrong = sd.startSender({ to: receiver.address, code: '5-wrong-code-here', paths: [source] });
-    expect(await wrong.waitForExit(), wrong.describe()).toBe(3);
+    await wrong.expectExit(3);
     expect(wrong.stderr).toMatch(/^sealdrop: E_WRONG_CODE: the other side says the code is wrong: either one of you typed it wrong, or someone in between tried to guess it/m);
     expect(wrong.stdout).toBe('');
 
@@ -76,8 +35,8 @@ describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
     expect(listTree(sd.ws.out)).toEqual([]);
 
     const right = sd.startSender({ to: receiver.address, code: '5-right-code-here', paths: [source] });
-    expect(await right.waitForExit(), right.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await right.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(readFileSync(path.join(sd.ws.out, 'report.txt'), 'utf8')).toBe('the new report\n');
     expect(receiver.process.stdout).toBe(`${sha256Hex('the new report\n')}  report.txt\n`);
   });
@@ -88,11 +47,11 @@ describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
     const left = ['2 attempts left', '1 attempt left', '0 attempts left'];
     for (const [attempt, leftText] of left.entries()) {
       const wrong = sd.startSender({ to: receiver.address, code: `9-not-this-one-${attempt}`, paths: [source] });
-      expect(await wrong.waitForExit(), wrong.describe()).toBe(3);
+      await wrong.expectExit(3);
       expect(wrong.stderr).toMatch(/^sealdrop: E_WRONG_CODE: /m);
       await receiver.process.waitForLine('stderr', new RegExp(`E_WRONG_CODE: .*\\(${leftText}\\)$`));
     }
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(3);
+    await receiver.process.expectExit(3);
     expect(receiver.process.stderr).toMatch(/^sealdrop: E_CODE_SPENT: /m);
     expect(receiver.process.stdout).toBe('');
     expect(listTree(sd.ws.out)).toEqual([]);
@@ -107,7 +66,7 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(5);
+    await sender.expectExit(5);
     await expectAwaitingCorrectedOffer(receiver.process);
     expect(sender.stderr).toMatch(/^sealdrop: E_EXISTS: /m);
     expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: .*already exists \(use --overwrite to replace it\)$/m);
@@ -125,8 +84,8 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--overwrite'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(readFileSync(existing, 'utf8')).toBe('the new report\n');
     expect(receiver.process.stdout).toBe(`${sha256Hex('the new report\n')}  report.txt\n`);
     expect(partFilesIn(sd.ws.out)).toEqual([]);
@@ -137,8 +96,8 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
     const source = writeSource(sd);
     const receiver = await sd.startReceiver({ out: sd.ws.out });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(4);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(4);
+    await sender.expectExit(4);
+    await receiver.process.expectExit(4);
     expect(sender.stderr).toMatch(/^sealdrop: E_DECLINED: /m);
     expect(receiver.process.stderr).toMatch(/^sealdrop: warning: no terminal to ask whether to accept: declining/m);
     expect(receiver.process.stderr).toMatch(/^sealdrop: E_DECLINED: /m);
@@ -152,8 +111,8 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
     const started = await sd.startReceiver({ out: sd.ws.out, args: ['--json'] });
     const receiver = started.process;
     const sender = sd.startSender({ to: started.address, code: started.code, paths: [source], args: ['--json'] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(4);
-    expect(await receiver.waitForExit(), receiver.describe()).toBe(4);
+    await sender.expectExit(4);
+    await receiver.expectExit(4);
     for (const side of [receiver, sender]) {
       const lines = side.stdout.split('\n').filter(Boolean);
       expect(lines, side.describe()).toHaveLength(1);
@@ -172,7 +131,7 @@ describe.concurrent('destination safety against links', { timeout: 20_000 }, () 
 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--overwrite'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(5);
+    await sender.expectExit(5);
     await expectAwaitingCorrectedOffer(receiver.process);
     expect(sender.stderr).toMatch(/^sealdrop: E_BAD_PATH: /m);
     expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_BAD_PATH: .*symbolic link/m);
@@ -190,7 +149,7 @@ describe.concurrent('destination safety against links', { timeout: 20_000 }, () 
 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'dir')] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(5);
+    await sender.expectExit(5);
     await expectAwaitingCorrectedOffer(receiver.process);
     expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_BAD_PATH: /m);
     expect(listTree(elsewhere)).toEqual([]);
@@ -206,8 +165,8 @@ describe.concurrent('destination safety against links', { timeout: 20_000 }, () 
 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(readFileSync(victim, 'utf8')).toBe('outside the destination\n');
     expect(readFileSync(path.join(sd.ws.out, 'report.txt'), 'utf8')).toBe('the real report\n');
     expect(lstatSync(path.join(sd.ws.out, 'report.txt')).isFile()).toBe(true);
@@ -261,7 +220,7 @@ describe.concurrent('local refusals before any connection', { timeout: 20_000 },
     const { server, port } = await countingServer();
     await closeServer(server); // the port was free a moment ago and nobody listens on it now
     const sender = sd.startSender({ to: `${LOOPBACK}:${port}`, code: '1-two-three-four', paths: [writeSource(sd)] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(1);
+    await sender.expectExit(1);
     expect(sender.stderr).toMatch(ERROR_LINE('E_CONNECT'));
     expect(sender.stderr).toContain(`cannot connect to ${LOOPBACK}:${port}`);
     expect(sender.stdout).toBe('');

@@ -54,15 +54,15 @@ describe.runIf(fatLikeDir)(`a destination like FAT (${fatLikeDir ?? 'SEALDROP_TE
 
       const receiver = await sd.startReceiver({ out, args: ['--yes'] });
       const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [photos] });
-      expect(await sender.waitForExit(), sender.describe()).toBe(0);
-      expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+      await sender.expectExit(0);
+      await receiver.process.expectExit(0);
       expect(listTree(out)).toEqual(['photos/', 'photos/one.jpg', 'photos/two.txt']);
       expect(readFileSync(path.join(out, 'photos', 'one.jpg')).equals(one)).toBe(true);
       expect(receiver.process.stdout).toBe(`${sha256Hex(one)}  photos/one.jpg\n${sha256Hex(Buffer.from('two\n'))}  photos/two.txt\n`);
 
       const again = await sd.startReceiver({ out, args: ['--yes'] });
       const resend = sd.startSender({ to: again.address, code: again.code, paths: [photos] });
-      expect(await resend.waitForExit(), resend.describe()).toBe(5);
+      await resend.expectExit(5);
       await expectAwaitingCorrectedOffer(again.process);
       expect(again.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: photos\/one\.jpg already exists/m);
       expect(readFileSync(path.join(out, 'photos', 'one.jpg')).equals(one)).toBe(true);

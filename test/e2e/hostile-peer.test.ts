@@ -186,7 +186,7 @@ describe('a hostile sender against the real receiver, after the handshake', () =
     second.send(RecordType.FILE_END, { sha256: forged.digest });
     second.send(RecordType.DONE, {});
 
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(1);
+    await receiver.process.expectExit(1);
     expect(receiver.process.stderr).toContain('E_INTEGRITY');
     expect(listTree(sd.ws.out)).toEqual([]);
     expect(accept.body.toString()).not.toContain(digestOf(secret)); // section 6: never the plain hash
@@ -327,8 +327,8 @@ describe('a hostile peer during the handshake: refused, and the receiver keeps w
     expect(receiver.process.stderr).not.toContain('E_CODE_SPENT');
     expect(receiver.process.running).toBe(true);
     const sender = sd.startSender({ to: receiver.address, code: CODE, paths: [path.join(sd.ws.src, 'a.txt')] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(listTree(sd.ws.out)).toEqual(['a.txt']);
   });
 

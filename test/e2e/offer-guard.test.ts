@@ -61,7 +61,7 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--quiet'] });
     const sources = ['holiday', '.ssh', '.bashrc'].map((name) => path.join(sd.ws.src, name));
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: sources });
-    expect(await sender.waitForExit(), sender.describe()).toBe(5);
+    await sender.expectExit(5);
     await expectAwaitingCorrectedOffer(receiver.process);
 
     const shown = receiver.process.stderr;
@@ -81,7 +81,7 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
 
     const refusing = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--json'] });
     const refused = sd.startSender({ to: refusing.address, code: refusing.code, paths: sources });
-    expect(await refused.waitForExit(), refused.describe()).toBe(5);
+    await refused.expectExit(5);
     await expectAwaitingCorrectedOffer(refusing.process);
     expect(refusing.process.stderr).toMatch(/^ {2}bin\/ {2}1 file, 14 B {2}\(ALREADY EXISTS here\)$/m);
     expect(refusing.process.stderr).toMatch(/^ {2}notes\.txt {2}6 B$/m);
@@ -90,8 +90,8 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
 
     const merging = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--merge', '--json'] });
     const merged = sd.startSender({ to: merging.address, code: merging.code, paths: sources });
-    expect(await merged.waitForExit(), merged.describe()).toBe(0);
-    expect(await merging.process.waitForExit(), merging.process.describe()).toBe(0);
+    await merged.expectExit(0);
+    await merging.process.expectExit(0);
     expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/ls', 'bin/true', 'notes.txt']);
     expect(JSON.parse(merging.process.stdout).topLevel).toEqual([
       { name: 'bin', isDirectory: true, fileCount: 1, totalBytes: 14, existed: true },
@@ -116,8 +116,8 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
     expect(listTree(sd.ws.out)).toContain('photos/');
 
     const sender = sd.startSender({ to: receiver.address, code: CODE, paths: [path.join(sd.ws.src, 'photos')] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(readFileSync(path.join(sd.ws.out, 'photos/a.bin'), 'utf8')).toBe(content);
     expect(listTree(sd.ws.out)).toEqual(['photos/', 'photos/a.bin']); // no working file left
   });
@@ -161,7 +161,7 @@ describe('section 6: a failed commit lands nothing', () => {
     writeFileSync(path.join(sd.ws.out, 'b.txt'), 'someone else\n');
     peer.send(RecordType.DONE, {});
     expect((await errorTo(peer)).code).toBe('E_EXISTS');
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    await receiver.process.expectExit(5);
     expect(listTree(sd.ws.out)).toEqual(['b.txt']);
     expect(readFileSync(path.join(sd.ws.out, 'b.txt'), 'utf8')).toBe('someone else\n');
   });
@@ -207,7 +207,7 @@ describe('a refusal before ACCEPT tells the peer only the code', () => {
       if (source === 'docs') symlinkSync(sd.ws.root, path.join(sd.ws.out, 'docs'));
       const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
       const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, source)] });
-      expect(await sender.waitForExit(), sender.describe()).toBe(5);
+      await sender.expectExit(5);
       await expectAwaitingCorrectedOffer(receiver.process);
       expect(receiver.process.stderr).toMatch(expected);
       expect(sender.stderr).toMatch(/^sealdrop: E_\w+: the other side stopped: the receiver refused the offer \(E_\w+\)$/m);
@@ -223,7 +223,7 @@ describe('section 6 step 2: a refused offer leaves the code valid for a correcte
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
 
     const refused = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'bin')] });
-    expect(await refused.waitForExit(), refused.describe()).toBe(5);
+    await refused.expectExit(5);
     expect(refused.stderr).toMatch(/^sealdrop: E_EXISTS: the other side stopped: the receiver refused the offer \(E_EXISTS\)$/m);
     await expectAwaitingCorrectedOffer(receiver.process);
     expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: the offer would write into bin\/, which existed before it/m);
@@ -231,8 +231,8 @@ describe('section 6 step 2: a refused offer leaves the code valid for a correcte
     expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/true']); // no part, lock or record of the refused offer
 
     const corrected = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'tools')] });
-    expect(await corrected.waitForExit(), corrected.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await corrected.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/true', 'tools/', 'tools/ls']);
   });
 
@@ -245,16 +245,16 @@ describe('section 6 step 2: a refused offer leaves the code valid for a correcte
     const probes = ['report.txt', '.bashrc', 'report.txt'];
     for (const [index, name] of probes.entries()) {
       const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, name)] });
-      expect(await sender.waitForExit(), sender.describe()).toBe(5);
+      await sender.expectExit(5);
       const left = MAX_REFUSED_OFFERS - index - 1;
       if (left > 0) await receiver.process.waitForLine('stderr', new RegExp(`\\(Ctrl-C to stop; ${left} more refused offers? spends? the code\\)$`));
     }
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(5);
+    await receiver.process.expectExit(5);
     expect(receiver.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_BAD_PATH: the offer would create hidden \.bashrc/m);
     expect(receiver.process.stderr).toMatch(/^sealdrop: E_EXISTS: report\.txt already exists \(use --overwrite to replace it\); after 3 refused offers the code is spent: start a new receive for a new code$/m);
 
     const late = sd.startSender({ to: receiver.address, code: receiver.code, paths: [path.join(sd.ws.src, 'report.txt')] });
-    expect(await late.waitForExit(), late.describe()).toBe(1);
+    await late.expectExit(1);
     expect(late.stderr).toMatch(/^sealdrop: E_CONNECT: /m);
     expect(listTree(sd.ws.out)).toEqual(['report.txt']);
     expect(readFileSync(path.join(sd.ws.out, 'report.txt'), 'utf8')).toBe('old\n');

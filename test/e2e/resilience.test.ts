@@ -3,13 +3,12 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { once } from 'node:events';
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
-import { expectAwaitingCorrectedOffer, killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
+import { expectAwaitingCorrectedOffer, killLeftovers, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
+import { closedWithin, countingRelay, pausingRelay, rawConnection } from '../support/relays.js';
 import { listTree, partFilesIn, setMtimeExactMs, sha256Hex } from '../support/files.js';
 
 /** Large enough that streaming it takes a while (so it can be cut mid-file), small enough to stay fast. */
@@ -44,69 +43,6 @@ async function partFileWithData(directory: string, watched: SealdropProcess, tim
   }
 }
 
-async function rawConnection(sd: E2EScope, port: number): Promise<Socket> {
-  const socket = connect({ host: LOOPBACK, port });
-  sd.sockets.push(socket);
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  return socket;
-}
-
-/** Resolves true if the peer closes `socket` within `ms`. */
-async function closedWithin(socket: Socket, ms: number): Promise<boolean> {
-  if (socket.destroyed || socket.readableEnded) return true;
-  socket.resume(); // read (and drop) whatever arrives, so an end from the peer is seen
-  const closed = Promise.race([once(socket, 'end'), once(socket, 'close')]).then(() => true);
-  const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms));
-  return Promise.race([closed, timer]);
-}
-
-/**
- * A TCP relay on 127.0.0.1 in front of the receiver that counts the bytes the sender puts on the
- * wire, and calls `onBytes` with the running count and the sender's socket (to cut the sender, or
- * pause it, at a chosen point).
- */
-async function countingRelay(sd: E2EScope, targetPort: number, onBytes: (total: number, sender: Socket) => void = () => undefined) {
-  let bytes = 0;
-  const server = createServer((client) => {
-    const upstream = connect({ host: LOOPBACK, port: targetPort });
-    sd.sockets.push(client, upstream);
-    for (const socket of [client, upstream]) socket.on('error', () => undefined);
-    client.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      onBytes(bytes, client);
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    // A receiver that ends with unread bytes resets its connection: no 'end' for the pipe to pass
-    // on. The sender learns of it all the same, as it would without the relay.
-    upstream.on('close', () => client.end());
-  });
-  server.listen(0, LOOPBACK);
-  await once(server, 'listening');
-  return { address: `${LOOPBACK}:${(server.address() as AddressInfo).port}`, bytes: () => bytes, close: () => server.close() };
-}
-
-/** A relay (as above) that holds the sender's bytes back once `atBytes` have passed, until resume(). */
-async function pausingRelay(sd: E2EScope, targetPort: number, atBytes: number) {
-  let paused: Socket | undefined;
-  let onPaused: () => void = () => undefined;
-  const reached = new Promise<void>((resolve) => (onPaused = resolve));
-  const relay = await countingRelay(sd, targetPort, (total, sender) => {
-    if (total < atBytes || paused) return;
-    paused = sender;
-    sender.pause();
-    onPaused();
-  });
-  return {
-    address: relay.address,
-    close: relay.close,
-    /** Resolves once the sender is held back. */
-    reached: () => reached,
-    resume: () => paused!.resume(),
-  };
-}
-
 /** Runs a command as another local user (uid and gid 1001, no groups): root only. */
 const AS_UID_1001 = ['--reuid=1001', '--regid=1001', '--clear-groups'];
 const canPlantAsAnotherUser = process.geteuid?.() === 0 && spawnSync('setpriv', [...AS_UID_1001, 'true']).status === 0;
@@ -134,8 +70,8 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
 
     // The same command again.
     const second = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
-    expect(await second.waitForExit(), second.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await second.expectExit(0);
+    await receiver.process.expectExit(0);
     const digest = sha256Hex(content);
     expect(receiver.process.stdout).toBe(`${digest}  big.bin\n`);
     expect(second.stdout).toBe(`${digest}  big.bin\n`);
@@ -166,8 +102,8 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
 
     const secondRelay = await countingRelay(sd, receiver.port);
     const second = sd.startSender({ to: secondRelay.address, code: receiver.code, paths: [file] });
-    expect(await second.waitForExit(), second.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await second.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(readFileSync(path.join(sd.ws.out, 'half.bin')).equals(content)).toBe(true);
     expect(receiver.process.stdout).toBe(`${sha256Hex(content)}  half.bin\n`);
     expect(secondRelay.bytes()).toBeLessThan(0.6 * size);
@@ -180,7 +116,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
     const part = await partFileWithData(sd.ws.out, receiver.process);
     receiver.process.kill('SIGKILL');
-    expect(await sender.waitForExit(), sender.describe()).toBe(1);
+    await sender.expectExit(1);
     expect(sender.stderr).toMatch(/^sealdrop: E_CONNECT: /m);
     // The dead receiver's claim on big.bin stays behind with its part file.
     const lock = part.replace(/\.part$/, '.lock');
@@ -190,14 +126,16 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
 
     const again = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const resend = sd.startSender({ to: again.address, code: again.code, paths: [source] });
-    expect(await resend.waitForExit(), resend.describe()).toBe(0);
-    expect(await again.process.waitForExit(), again.process.describe()).toBe(0);
+    await resend.expectExit(0);
+    await again.process.expectExit(0);
     expect(listTree(sd.ws.out)).toEqual(['big.bin']);
     expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
     expect(statSync(path.join(sd.ws.out, 'big.bin')).ino).toBe(kept.ino); // resumed, not restarted
   });
 
-  e2e('a second receiver into the same directory refuses a file the first is receiving, and neither spoils the other', async ({ sd, expect }) => {
+  // Four processes started one after another, and 32 MiB through a relay: on a loaded two-core
+  // machine that came close to the group's 20 s.
+  e2e('a second receiver into the same directory refuses a file the first is receiving, and neither spoils the other', { timeout: 40_000 }, async ({ sd, expect }) => {
     const { file: source, content } = bigSource(sd, 'big.bin');
     const first = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     // The first transfer stops a quarter of the way through, until the second one has been refused.
@@ -211,14 +149,14 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     writeFileSync(path.join(other, 'big.bin'), 'another big.bin\n');
     const second = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const secondSender = sd.startSender({ to: second.address, code: second.code, paths: [path.join(other, 'big.bin')] });
-    expect(await secondSender.waitForExit(), secondSender.describe()).toBe(5);
+    await secondSender.expectExit(5);
     await expectAwaitingCorrectedOffer(second.process);
     expect(second.process.stderr).toMatch(/^sealdrop: warning: refused the offer: E_EXISTS: big\.bin is being received into this directory by another sealdrop /m);
     expect(secondSender.stderr).toMatch(/^sealdrop: E_EXISTS: /m);
 
     relay.resume();
-    expect(await firstSender.waitForExit(), firstSender.describe()).toBe(0);
-    expect(await first.process.waitForExit(), first.process.describe()).toBe(0);
+    await firstSender.expectExit(0);
+    await first.process.expectExit(0);
     expect(listTree(sd.ws.out)).toEqual(['big.bin']);
     expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
     relay.close();
@@ -241,7 +179,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     closeSync(fd);
     relay.resume();
 
-    expect(await sender.waitForExit(), sender.describe()).toBe(1);
+    await sender.expectExit(1);
     expect(sender.stderr).toMatch(/^sealdrop: E_INTERNAL: .*big\.bin changed while it was being sent.*; send it again$/m);
     await receiver.process.waitForLine('stderr', BROKE_OFF);
     expect(listTree(sd.ws.out).filter((name) => !name.startsWith('.sealdrop-'))).toEqual([]);
@@ -267,7 +205,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     symlinkSync(secret, later);
     relay.resume();
 
-    expect(await sender.waitForExit(), sender.describe()).toBe(1);
+    await sender.expectExit(1);
     expect(sender.stderr).toMatch(/^sealdrop: E_INTERNAL: .*b\.txt is no longer the file that was offered .*; send it again$/m);
     await receiver.process.waitForLine('stderr', BROKE_OFF);
     const received = listTree(sd.ws.out).filter((name) => !name.endsWith('/'));
@@ -299,8 +237,8 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
 
     const relay = await countingRelay(sd, receiver.port);
     const second = sd.startSender({ to: relay.address, code: receiver.code, paths: [source] });
-    expect(await second.waitForExit(), second.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await second.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(receiver.process.stdout).toBe(`${sha256Hex(content)}  big.bin\n`);
     const received = statSync(path.join(sd.ws.out, 'big.bin'));
     // Not the planted file (its inode number may be reused once it is removed, its owner is not).
@@ -328,8 +266,8 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     setMtimeExactMs(source, BIG_MTIME_MS);
 
     const second = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
-    expect(await second.waitForExit(), second.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await second.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(receiver.process.stdout).toBe(`${sha256Hex(changed)}  big.bin\n`);
     expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(changed)).toBe(true);
     expect(listTree(sd.ws.out)).toEqual(['big.bin']);
@@ -346,7 +284,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     const part = await partFileWithData(sd.ws.out, receiver.process);
     receiver.process.kill('SIGINT');
 
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(130);
+    await receiver.process.expectExit(130);
     relay.resume();
     expect(receiver.process.stderr).toMatch(/^sealdrop: E_INTERRUPTED: /m);
     expect(receiver.process.stdout).toBe('');
@@ -360,8 +298,8 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     // A new receive (new code) into the same directory picks the part file up.
     const again = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const resend = sd.startSender({ to: again.address, code: again.code, paths: [source] });
-    expect(await resend.waitForExit(), resend.describe()).toBe(0);
-    expect(await again.process.waitForExit(), again.process.describe()).toBe(0);
+    await resend.expectExit(0);
+    await again.process.expectExit(0);
     expect(again.process.stdout).toBe(`${sha256Hex(content)}  big.bin\n`);
     expect(listTree(sd.ws.out)).toEqual(['big.bin']);
     expect(readFileSync(path.join(sd.ws.out, 'big.bin')).equals(content)).toBe(true);
@@ -376,7 +314,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
     const part = await partFileWithData(sd.ws.out, receiver.process);
     sender.kill('SIGINT');
 
-    expect(await sender.waitForExit(), sender.describe()).toBe(130);
+    await sender.expectExit(130);
     expect(sender.stderr).toMatch(/^sealdrop: E_INTERRUPTED: /m);
     expect(sender.stdout).toBe('');
     await receiver.process.waitForLine('stderr', BROKE_OFF);
@@ -387,7 +325,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
   e2e('Ctrl-C on a waiting receiver: exit 130 with E_INTERRUPTED', async ({ sd, expect }) => {
     const receiver = await sd.startReceiver({ out: sd.ws.out });
     receiver.process.kill('SIGINT');
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(130);
+    await receiver.process.expectExit(130);
     expect(receiver.process.stderr).toMatch(/^sealdrop: E_INTERRUPTED: /m);
     expect(receiver.process.stdout).toBe('');
     expect(listTree(sd.ws.out)).toEqual([]);
@@ -402,8 +340,8 @@ describe.concurrent('the listener policy', { timeout: 20_000 }, () => {
     await partFileWithData(sd.ws.out, receiver.process);
     const intruder = await rawConnection(sd, receiver.port);
     expect(await closedWithin(intruder, 1_000), 'the second connection was not closed at once').toBe(true);
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(receiver.process.stdout).toBe(`${sha256Hex(content)}  big.bin\n`);
   });
 
@@ -421,8 +359,8 @@ describe.concurrent('the listener policy', { timeout: 20_000 }, () => {
     expect(receiver.process.running).toBe(true);
 
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: 'made it' });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(receiver.process.stdout).toBe('made it\n');
   });
 });

@@ -27,8 +27,8 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [source] });
 
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
 
     const received = path.join(sd.ws.out, 'big.bin');
     expect(sha256OfFile(received)).toBe(digest);
@@ -65,8 +65,8 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
 
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: [dir] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
 
     expect(sender.stderr).toContain(`sealdrop: warning: skipping symbolic link ${path.join(dir, 'link')}\n`);
     const expectedLines = Object.entries(files).map(([name, data]) => `${sha256Hex(data)}  ${name}`);
@@ -94,8 +94,8 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
 
     // Letter case and surrounding spaces do not matter.
     const sender = sd.startSender({ to: receiver.address, code: '  42-alpha-bravo-CHARLIE ', codeVia: 'flag', paths: ['one.txt', 'two.txt'], cwd: sd.ws.src });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(sender.stderr).toMatch(/^sealdrop: warning: --code is visible to other users/m);
     expect(receiver.process.stderr).toMatch(/^Incoming: 2 items \(2 files, 8 B\)$/m);
     expect(receiver.process.stdout).toBe(`${sha256Hex('one\n')}  one.txt\n${sha256Hex('two\n')}  two.txt\n`);
@@ -106,7 +106,7 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
 
   e2e('delivers --text to the receiver, which prints it on stdout and writes no file', async ({ sd, expect }) => {
     // No --yes: a text is shown, never saved, so there is nothing to accept.
-    const { receiver, sender } = await deliverText(sd, expect, 'hello, world');
+    const { receiver, sender } = await deliverText(sd, 'hello, world');
     expect(receiver.process.stdout).toBe('hello, world\n');
     expect(sender.stdout).toBe('');
     expect(sender.stderr).toMatch(/^Text delivered\.$/m);
@@ -114,24 +114,24 @@ describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { t
   });
 
   e2e('replaces control characters of a text (an ANSI escape) with U+FFFD on the receiver', async ({ sd, expect }) => {
-    const { receiver } = await deliverText(sd, expect, '\x1b[31mred');
+    const { receiver } = await deliverText(sd, '\x1b[31mred');
     expect(receiver.process.stdout).toBe('\uFFFD[31mred\n');
     expect(receiver.process.stdout).not.toContain('\x1b');
     expect(listTree(sd.ws.out)).toEqual([]);
   });
 
   e2e('keeps the lines of a multi-line text, replacing the other controls in them', async ({ sd, expect }) => {
-    const { receiver } = await deliverText(sd, expect, 'first\r\nsecond\tcolumn\nthird');
+    const { receiver } = await deliverText(sd, 'first\r\nsecond\tcolumn\nthird');
     expect(receiver.process.stdout).toBe('first\nsecond\uFFFDcolumn\nthird\n');
   });
 });
 
 /** Sends `text` to a fresh receiver; both must exit 0. */
-async function deliverText(sd: E2EScope, expect: ExpectStatic, text: string) {
+async function deliverText(sd: E2EScope, text: string) {
   const receiver = await sd.startReceiver({ out: sd.ws.out });
   const sender = sd.startSender({ to: receiver.address, code: receiver.code, text });
-  expect(await sender.waitForExit(), sender.describe()).toBe(0);
-  expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+  await sender.expectExit(0);
+  await receiver.process.expectExit(0);
   return { receiver, sender };
 }
 
@@ -149,8 +149,8 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     const started = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', '--json'] });
     const receiver = started.process;
     const sender = sd.startSender({ to: started.address, code: started.code, paths: [source], args: ['--json'] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.waitForExit(), receiver.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.expectExit(0);
 
     const file = { path: 'data.bin', size: content.length, sha256: sha256Hex(content) };
     expect(parseSingleJson(expect, receiver.stdout)).toMatchObject({ ok: true, kind: 'files', totalBytes: content.length, files: [file] });
@@ -163,8 +163,8 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     const started = await sd.startReceiver({ out: sd.ws.out, args: ['--json'] });
     const receiver = started.process;
     const sender = sd.startSender({ to: started.address, code: started.code, text: 'hi there', args: ['--json'] });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.waitForExit(), receiver.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.expectExit(0);
     expect(parseSingleJson(expect, receiver.stdout)).toEqual({ ok: true, kind: 'text', text: 'hi there' });
     expect(parseSingleJson(expect, sender.stdout)).toEqual({ ok: true, kind: 'text' });
   });
@@ -178,8 +178,8 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     chmodSync(path.join(sd.ws.src, 'group.txt'), 0o664);
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'], umask: 0o027 });
     const sender = sd.startSender({ to: receiver.address, code: receiver.code, paths: names, cwd: sd.ws.src });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await receiver.process.expectExit(0);
     expect(statSync(path.join(sd.ws.out, 'open.sh')).mode & 0o777).toBe(0o750);
     expect(statSync(path.join(sd.ws.out, 'group.txt')).mode & 0o777).toBe(0o640);
   });
@@ -189,8 +189,8 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
     const text = 'pay \u202eexe.txt\u202c now\u009b2J\u007f';
     const started = await sd.startReceiver({ out: sd.ws.out, args: ['--json'] });
     const sender = sd.startSender({ to: started.address, code: started.code, text });
-    expect(await sender.waitForExit(), sender.describe()).toBe(0);
-    expect(await started.process.waitForExit(), started.process.describe()).toBe(0);
+    await sender.expectExit(0);
+    await started.process.expectExit(0);
     const stdout = started.process.stdout;
     expect(stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
     expect(stdout).toContain('pay \\u202eexe.txt\\u202c now\\u009b2J\\u007f');
@@ -214,8 +214,8 @@ describe.concurrent('--json', { timeout: 20_000 }, () => {
       const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes', flag] });
       expect(receiver.process.stdout).toBe('');
       const sender = sd.startSender({ to: receiver.address, code: receiver.code, text: 'found you' });
-      expect(await sender.waitForExit(), sender.describe()).toBe(0);
-      expect(await receiver.process.waitForExit(), receiver.process.describe()).toBe(0);
+      await sender.expectExit(0);
+      await receiver.process.expectExit(0);
       if (flag === '--json') expect(parseSingleJson(expect, receiver.process.stdout)).toEqual({ ok: true, kind: 'text', text: 'found you' });
       else expect(receiver.process.stdout).toBe('found you\n');
     });

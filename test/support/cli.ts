@@ -139,6 +139,15 @@ export class SealdropProcess {
     return exit.code;
   }
 
+  /**
+   * Waits for the exit; unless it is `expected`, fails with the command line and everything the
+   * process printed, which says more than the two numbers.
+   */
+  async expectExit(expected: number, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    const code = await this.waitForExit(timeoutMs);
+    if (code !== expected) throw new Error(`expected exit status ${expected}, got ${code ?? this.exit?.signal}\n${this.describe()}`);
+  }
+
   /** Fails if the process exits within `ms`: for "it keeps waiting" checks. */
   async expectStillRunningAfter(ms: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, ms));
