@@ -174,7 +174,7 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
       // From 0 a kept prefix is not used: the sink starts afresh.
       const into = await sink.start(entry, start.offset);
       progress.doneBytes += start.offset;
-      const sha256 = await receiveEntryData(connection, entry, into, start.offset > 0 ? prefix : undefined, (bytes) => {
+      const sha256 = await receiveFileData(connection, entry, into, start.offset > 0 ? prefix : undefined, (bytes) => {
         progress.doneBytes += bytes;
         options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
       });
@@ -298,7 +298,7 @@ function formatMiB(bytes: number): string {
  * socket; each record's body travels as the pieces it was decrypted in, never joined.
  * Returns the verified SHA-256; throws E_PROTOCOL on a size mismatch, E_INTEGRITY on a hash one.
  */
-async function receiveEntryData(
+async function receiveFileData(
   connection: SecureConnection,
   entry: FileEntry,
   into: Writable,

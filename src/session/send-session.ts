@@ -81,7 +81,7 @@ export async function sendFiles(connection: SecureConnection, source: EntrySourc
         try {
           const start = await resumeOffset(connection, index, entry, opened, resumePoints.get(index));
           progress.doneBytes += start?.bytes ?? 0;
-          sent.push(await sendEntry(streaming, index, entry, opened, start, (bytes) => {
+          sent.push(await sendFile(streaming, index, entry, opened, start, (bytes) => {
             progress.doneBytes += bytes;
             options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
           }));
@@ -132,7 +132,7 @@ async function resumeOffset(
   return connection.resumeMacMatches(index, point.offset, prefix.hash.copy().digest(), Buffer.from(point.mac, 'hex')) ? prefix : undefined;
 }
 
-async function sendEntry(
+async function sendFile(
   { connection, signal }: Streaming,
   index: number,
   entry: FileEntry,
