@@ -30,7 +30,7 @@ import type { FileEntry } from '../protocol/messages.js';
 import { needingLeave, shownNames, topLevelEntries, type TopLevelFacts } from '../protocol/top-level.js';
 import { entryTag, lockEntry, unlockEntry } from './entry-lock.js';
 import { hashOpenFile } from './file-hash.js';
-import type { HashedPrefix } from '../session/hash-tap.js';
+import type { HashedPrefix } from '../protocol/hashed-prefix.js';
 import { offerDigest, readOfferRecord, removeOfferRecord, writeOfferRecord, type RecordedDirectory } from './offer-record.js';
 // O_NOFOLLOW everywhere: a link planted where a part file should be is refused, never followed.
 import {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { BufferPool, readChunks } from './file-chunks.js';
-import type { HashedPrefix } from '../session/hash-tap.js';
+import type { HashedPrefix } from '../protocol/hashed-prefix.js';
 
 const HASH_READ_BYTES = 1024 * 1024;
 

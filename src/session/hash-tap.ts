@@ -4,12 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-
-/** A hash already fed with the first `bytes` bytes of a file (a resumed transfer's prefix). */
-export interface HashedPrefix {
-  readonly hash: Hash;
-  readonly bytes: number;
-}
+import type { HashedPrefix } from '../protocol/hashed-prefix.js';
 
 export class HashTap extends Transform {
   readonly #hash: Hash;

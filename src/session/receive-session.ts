@@ -1,20 +1,21 @@
 /**
  * The receiving side of a transfer (PROTOCOL.md section 6), after the handshake: read the offer,
- * check it against the path rules and the disk, ask, offer to resume what an earlier transfer
- * left, then take each file through records → hash → `.part` file with backpressure, and commit
- * only after DONE.
+ * check it against the path rules and the sink, ask, offer to resume what an earlier transfer
+ * left, then take each entry through records → hash → sink with backpressure, and commit only
+ * after DONE.
  */
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { partsLength } from '../protocol/byte-parts.js';
 import { forDisplay } from '../protocol/display.js';
+import type { HashedPrefix } from '../protocol/hashed-prefix.js';
 import { encodeAccept, parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer, type OfferContinuation } from '../protocol/messages.js';
 import { OfferPathChecker, describePathViolation } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { TopLevelFacts } from '../protocol/top-level.js';
-import type { Destination, KeptPart, PartFile } from '../files/destination.js';
-import { HashTap, type HashedPrefix } from './hash-tap.js';
-import { PartFileSink } from '../files/part-file-sink.js';
+import { HashTap } from './hash-tap.js';
+import type { EntrySink } from './sink.js';
 import { PeerStopped, type SecureConnection } from '../channel/secure-connection.js';
 import type { TransferProgress } from './progress.js';
 
@@ -107,7 +108,8 @@ export type ReceiveResult =
   | { readonly kind: 'declined'; readonly name: string };
 
 export interface ReceiveOptions {
-  readonly destination: Destination;
+  /** Where the entries go (the CLI's destination directory); also asked whether the offer fits. */
+  readonly sink: EntrySink;
   /** Asks the person (or answers for them). Only called for file offers. */
   readonly decide: (offer: OfferToDecide) => Promise<OfferAnswer>;
   readonly onOffer?: (offer: OfferToDecide) => void;
@@ -123,7 +125,7 @@ export interface ReceiveOptions {
 }
 
 export async function receiveTransfer(connection: SecureConnection, options: ReceiveOptions): Promise<ReceiveResult> {
-  const parts: PartFile[] = [];
+  const { sink } = options;
   // From the first look at the destination until ACCEPT, a refusal's details (which path exists,
   // the free space, a link found here) are for the person only: the peer learns the code.
   let refusalIsPrivate = false;
@@ -136,8 +138,8 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
 
     const summary = await readWholeOffer(connection, offer, firstBody.length, options.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES);
     refusalIsPrivate = true;
-    await options.destination.checkOffer(summary.files, summary.totalBytes);
-    const toDecide: OfferToDecide = { ...summary, topLevel: options.destination.describeTopLevel(summary.files) };
+    await sink.checkOffer(summary.files, summary.totalBytes);
+    const toDecide: OfferToDecide = { ...summary, topLevel: sink.describeTopLevel(summary.files) };
     options.onOffer?.(toDecide);
     const answer = await options.decide(toDecide);
     if (answer === 'decline') {
@@ -147,12 +149,12 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     }
     // Only an accepted offer writes, so only it takes the locks: an offer of a million paths
     // costs no files before the person has said yes, and a prompt holds no lock.
-    await options.destination.claim(summary.files);
-    await options.destination.admit(summary.files, answer === 'merge');
-    const resumable = await findResumable(options.destination, summary.files);
+    await sink.claim(summary.files);
+    await sink.admit(summary.files, answer === 'merge');
+    const resumable = await findResumable(sink, summary.files);
     // Section 6: a MAC under k_resume proves each kept prefix; its plain SHA-256 would let a
     // sender lacking those bytes extend the hash past them, and the receiver land the result.
-    const resume = [...resumable].map(([index, { prefix }]) => ({
+    const resume = [...resumable].map(([index, prefix]) => ({
       index,
       offset: prefix.bytes,
       mac: connection.resumeMac(index, prefix.bytes, prefix.hash.copy().digest()).toString('hex'),
@@ -165,34 +167,31 @@ export async function receiveTransfer(connection: SecureConnection, options: Rec
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
     for (const [index, entry] of summary.files.entries()) {
       const start = parseFileStart(await connection.expect(RecordType.FILE));
-      const kept = resumable.get(index);
-      const prefix = kept?.prefix;
+      const prefix = resumable.get(index);
       if (start.index !== index || (start.offset !== 0 && start.offset !== prefix?.bytes)) {
         throw new SealdropError('E_PROTOCOL', `expected FILE for index ${index} from offset 0${prefix ? ` or ${prefix.bytes}` : ''}, got index ${start.index} offset ${start.offset}`);
       }
-      // From 0 the kept part is not used (the destination starts afresh and closes it at release).
-      const resumed = start.offset > 0 ? kept : undefined;
-      const part = await options.destination.createPart(entry, resumed);
-      parts.push(part);
+      // From 0 a kept prefix is not used: the sink starts afresh.
+      const into = await sink.start(entry, start.offset);
       progress.doneBytes += start.offset;
-      const sha256 = await receiveFileData(connection, part, resumed?.prefix, (bytes) => {
+      const sha256 = await receiveFileData(connection, entry, into, start.offset > 0 ? prefix : undefined, (bytes) => {
         progress.doneBytes += bytes;
         options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
       });
       received.push({ path: entry.path, size: entry.size, sha256 });
     }
     await expectDone(connection, options);
-    await commitAll(options.destination, parts);
+    await sink.commitAll();
     const receiptSent = await sendReceipt(connection, received.map((f, index) => ({ index, sha256: f.sha256 })));
     return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes, topLevel: toDecide.topLevel, receiptSent };
   } catch (error) {
     const failure = error instanceof SealdropError ? error : localFailure(error);
-    if (isResumable(failure)) await options.destination.keep(parts);
-    else await options.destination.discard(parts);
+    if (isResumable(failure)) await sink.keep();
+    else await sink.discard();
     await connection.fail(failure, refusalIsPrivate ? `the receiver refused the offer (${failure.code})` : undefined);
     throw !accepted && isRefusal(failure) ? new OfferRefused(failure.code, failure.message, { cause: failure }) : failure;
   } finally {
-    await options.destination.release();
+    await sink.release();
   }
 }
 
@@ -201,35 +200,12 @@ function isRefusal(failure: SealdropError): boolean {
   return REFUSAL_CODES.has(failure.code) && !(failure instanceof PeerStopped);
 }
 
-/**
- * Section 6: every file lands under its final name, or none does. A commit can fail halfway (a
- * name that appeared during the transfer, a part file that was replaced, an I/O error), and even
- * a check of every part beforehand could not prevent that: the name can appear between the check
- * and the link. So what this transfer already landed is taken back, and `parts` is left for the
- * caller to discard; once all have landed, it is emptied.
- */
-async function commitAll(destination: Destination, parts: PartFile[]): Promise<void> {
-  const landed: PartFile[] = [];
-  try {
-    for (const part of parts) {
-      await destination.commit(part);
-      landed.push(part);
-    }
-    await destination.syncCommitted();
-  } catch (error) {
-    destination.unland(landed);
-    throw error;
-  }
-  parts.splice(0);
-  destination.complete();
-}
-
-/** Part files kept from an earlier transfer of the same entries, by offer index. */
-async function findResumable(destination: Destination, files: readonly FileEntry[]): Promise<Map<number, KeptPart>> {
-  const found = new Map<number, KeptPart>();
+/** Prefixes kept from an earlier transfer of the same entries, by offer index. */
+async function findResumable(sink: EntrySink, files: readonly FileEntry[]): Promise<Map<number, HashedPrefix>> {
+  const found = new Map<number, HashedPrefix>();
   for (const [index, entry] of files.entries()) {
-    const kept = await destination.findResumable(entry);
-    if (kept) found.set(index, kept);
+    const prefix = await sink.findResumable(entry);
+    if (prefix) found.set(index, prefix);
   }
   return found;
 }
@@ -318,17 +294,18 @@ function formatMiB(bytes: number): string {
 }
 
 /**
- * DATA records → hash → `.part` file, through one pipeline so a slow disk slows the socket; each
- * record's body travels as the pieces it was decrypted in, never joined.
+ * DATA records → hash → the sink's Writable, through one pipeline so a slow disk slows the
+ * socket; each record's body travels as the pieces it was decrypted in, never joined.
  * Returns the verified SHA-256; throws E_PROTOCOL on a size mismatch, E_INTEGRITY on a hash one.
  */
 async function receiveFileData(
   connection: SecureConnection,
-  part: PartFile,
+  entry: FileEntry,
+  into: Writable,
   prefix: HashedPrefix | undefined,
   onBytes: (bytes: number) => void,
 ): Promise<string> {
-  const size = part.entry.size;
+  const size = entry.size;
   let expectedDigest = '';
   async function* dataBodies(): AsyncGenerator<readonly Buffer[]> {
     let received = prefix?.bytes ?? 0;
@@ -336,20 +313,20 @@ async function receiveFileData(
       const record = await connection.receive('DATA');
       if (record.type === RecordType.FILE_END) {
         expectedDigest = parseFileEnd(record.body);
-        if (received !== size) throw new SealdropError('E_PROTOCOL', `${forDisplay(part.entry.path)}: FILE_END after ${received} of ${size} bytes`);
+        if (received !== size) throw new SealdropError('E_PROTOCOL', `${forDisplay(entry.path)}: FILE_END after ${received} of ${size} bytes`);
         return;
       }
       if (record.type !== RecordType.DATA) throw new SealdropError('E_PROTOCOL', `expected DATA or FILE_END, got ${recordTypeName(record.type)}`);
       received += partsLength(record.bodyParts);
-      if (received > size) throw new SealdropError('E_PROTOCOL', `${forDisplay(part.entry.path)}: more DATA than its declared ${size} bytes`);
+      if (received > size) throw new SealdropError('E_PROTOCOL', `${forDisplay(entry.path)}: more DATA than its declared ${size} bytes`);
       if (record.bodyParts.length > 0) yield record.bodyParts;
     }
   }
   const tap = new HashTap(onBytes, prefix);
-  await pipeline(dataBodies(), tap, new PartFileSink(part.handle));
+  await pipeline(dataBodies(), tap, into);
   const actual = tap.digest();
   if (actual !== expectedDigest) {
-    throw new SealdropError('E_INTEGRITY', `${forDisplay(part.entry.path)}: SHA-256 ${actual} does not match the sender's ${expectedDigest}; the file was not kept`);
+    throw new SealdropError('E_INTEGRITY', `${forDisplay(entry.path)}: SHA-256 ${actual} does not match the sender's ${expectedDigest}; the file was not kept`);
   }
   return actual;
 }

@@ -1,38 +1,24 @@
 /**
  * The sending side of a transfer (PROTOCOL.md section 6), after the handshake: offer, wait for
- * ACCEPT, then each file (from where the receiver's kept prefix matches ours, if it has one)
- * through file → hash → seal → socket with backpressure, DONE, and success only once the
- * receiver's RECEIPT names the same SHA-256 for every file.
+ * ACCEPT, then each entry of the source (from where the receiver's kept prefix matches ours, if
+ * it has one) through source → hash → seal → socket with backpressure, DONE, and success only
+ * once the receiver's RECEIPT names the same SHA-256 for every entry.
  */
-import { fstatSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
-import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type ResumePoint } from '../protocol/messages.js';
+import type { HashedPrefix } from '../protocol/hashed-prefix.js';
+import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type FileEntry, type ResumePoint } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
-import { BufferPool, readChunks } from '../files/file-chunks.js';
-import { hashOpenFile } from '../files/file-hash.js';
-import { HashTap, type HashedPrefix } from './hash-tap.js';
-import { openLocalFile, type LocalFile, type LocalSelection } from '../files/local-files.js';
+import { HashTap } from './hash-tap.js';
+import type { EntrySource, OpenedEntry } from './source.js';
 import type { TransferProgress } from './progress.js';
 import type { SecureConnection } from '../channel/secure-connection.js';
 
-/** Bytes per file read, and so per DATA record: one full record, to amortise the per-record cost. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
-
-/**
- * Read buffers kept for reuse: enough for every chunk a file's pipeline holds at once (one being
- * read, one waiting in each stage), so that in the steady state no read allocates.
- */
-const KEPT_READ_BUFFERS = 6;
-
-/** What the files of one transfer share while they stream. */
+/** What the entries of one transfer share while they stream. */
 interface Streaming {
   readonly connection: SecureConnection;
-  readonly buffers: BufferPool;
-  /** Aborts the file in flight when the receiver speaks up (with an ERROR) mid-transfer. */
+  /** Aborts the entry in flight when the receiver speaks up (with an ERROR) mid-transfer. */
   readonly signal: AbortSignal;
 }
 
@@ -75,9 +61,9 @@ export async function sendText(connection: SecureConnection, text: string): Prom
   });
 }
 
-export async function sendFiles(connection: SecureConnection, selection: LocalSelection, options: SendOptions = {}): Promise<SentFile[]> {
+export async function sendFiles(connection: SecureConnection, source: EntrySource, options: SendOptions = {}): Promise<SentFile[]> {
   return runSending(connection, async () => {
-    const resumePoints = new Map((await offerAndAwaitAccept(connection, encodeFilesOffer(selection.name, selection.files))).map((p) => [p.index, p]));
+    const resumePoints = new Map((await offerAndAwaitAccept(connection, encodeFilesOffer(source.name, source.entries))).map((p) => [p.index, p]));
     options.onAccepted?.();
 
     // The receiver speaks again only with RECEIPT, or with ERROR if it gives up (disk full, say):
@@ -86,21 +72,21 @@ export async function sendFiles(connection: SecureConnection, selection: LocalSe
     const reply = connection.receive('RECEIPT').finally(() => stop.abort());
     reply.catch(() => undefined); // awaited below; this only marks it handled while files stream
 
-    const streaming: Streaming = { connection, buffers: new BufferPool(READ_CHUNK_BYTES, KEPT_READ_BUFFERS), signal: stop.signal };
+    const streaming: Streaming = { connection, signal: stop.signal };
     const sent: SentFile[] = [];
-    const progress = { doneBytes: 0, totalBytes: selection.totalBytes };
+    const progress = { doneBytes: 0, totalBytes: source.entries.reduce((sum, e) => sum + e.size, 0) };
     try {
-      for (const [index, file] of selection.files.entries()) {
-        const source = await openLocalFile(file);
+      for (const [index, entry] of source.entries.entries()) {
+        const opened = await source.open(index);
         try {
-          const start = await resumeOffset(connection, index, file, source, resumePoints.get(index));
+          const start = await resumeOffset(connection, index, entry, opened, resumePoints.get(index));
           progress.doneBytes += start?.bytes ?? 0;
-          sent.push(await sendFile(streaming, index, file, source, start, (bytes) => {
+          sent.push(await sendFile(streaming, index, entry, opened, start, (bytes) => {
             progress.doneBytes += bytes;
-            options.onProgress?.({ index, path: file.path, fileBytes: bytes, fileSize: file.size, ...progress });
+            options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
           }));
         } finally {
-          await source.close();
+          await opened.close();
         }
       }
       await connection.sendJson(RecordType.DONE, {});
@@ -136,43 +122,36 @@ async function runSending<T>(connection: SecureConnection, steps: () => Promise<
 async function resumeOffset(
   connection: SecureConnection,
   index: number,
-  file: LocalFile,
-  source: FileHandle,
+  entry: FileEntry,
+  opened: OpenedEntry,
   point: ResumePoint | undefined,
 ): Promise<HashedPrefix | undefined> {
-  if (!point || point.offset === 0 || point.offset > file.size) return undefined;
-  const prefix = await hashOpenFile(source, point.offset);
+  if (!point || point.offset === 0 || point.offset > entry.size) return undefined;
+  const prefix = await opened.hashPrefix(point.offset);
   if (prefix.bytes !== point.offset) return undefined;
   return connection.resumeMacMatches(index, point.offset, prefix.hash.copy().digest(), Buffer.from(point.mac, 'hex')) ? prefix : undefined;
 }
 
 async function sendFile(
-  { connection, buffers, signal }: Streaming,
+  { connection, signal }: Streaming,
   index: number,
-  file: LocalFile,
-  source: FileHandle,
+  entry: FileEntry,
+  opened: OpenedEntry,
   prefix: HashedPrefix | undefined,
   onBytes: (n: number) => void,
 ): Promise<SentFile> {
   const offset = prefix?.bytes ?? 0;
   await connection.sendJson(RecordType.FILE, { index, offset });
   const tap = new HashTap(onBytes, prefix);
-  if (file.size > offset) {
-    // Reading stops at the offered size even if the file grows meanwhile; a shrink is caught below.
-    // One chunk read ahead; the sealer is a chunk's last user, so it gives the buffer back.
-    const chunks = Readable.from(readChunks(source, offset, file.size, buffers), { objectMode: true, highWaterMark: 1 });
-    await pipeline(chunks, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.socketSink(), { signal });
+  if (entry.size > offset) {
+    // The sealer is a chunk's last user, so it gives the chunk back to the source.
+    await pipeline(opened.read(offset), tap, connection.dataSealer((chunk) => opened.release(chunk)), connection.socketSink(), { signal });
   }
-  // Cut short (fewer bytes read than offered), or rewritten in place, which keeps the size but
-  // not the mtime: its FILE_END would have the receiver verify, and land, a copy torn between two
-  // versions. (A synchronous stat, as calls on metadata are: see safe-fs.ts.)
-  const now = fstatSync(source.fd);
-  if (tap.bytes !== file.size || now.size !== file.size || Math.trunc(now.mtimeMs) !== file.mtime) {
-    throw new SealdropError('E_INTERNAL', `${file.sourcePath} changed while it was being sent (${tap.bytes} of ${file.size} bytes read); send it again`);
-  }
+  // Before FILE_END: a changed entry's would have the receiver verify, and land, a torn copy.
+  await opened.checkUnchanged(tap.bytes);
   const sha256 = tap.digest();
   await connection.sendJson(RecordType.FILE_END, { sha256 });
-  return { path: file.path, size: file.size, sha256 };
+  return { path: entry.path, size: entry.size, sha256 };
 }
 
 function checkReceipt(receipt: ReadonlyArray<{ index: number; sha256: string }>, sent: readonly SentFile[]): void {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { READ_CHUNK_BYTES } from '../../dist/session/send-session.js';
+import { READ_CHUNK_BYTES } from '../../dist/files/local-source.js';
 import { verifyCopy, verifyTree } from './files.mjs';
 import { NodeProcess, disturbanceMeter } from './processes.mjs';
 

@@ -13,8 +13,10 @@ import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType, recordTypeName, type Record } from '../../src/protocol/records.js';
 import { connectTo } from '../../src/channel/connect.js';
 import { Destination, partFileName } from '../../src/files/destination.js';
+import { DirectorySink } from '../../src/files/directory-sink.js';
 import { Listener } from '../../src/session/listener.js';
 import { collectLocalFiles } from '../../src/files/local-files.js';
+import { LocalFilesSource } from '../../src/files/local-source.js';
 import { OfferRefused, receiveTransfer, type OfferAnswer, type ReceiveOptions } from '../../src/session/receive-session.js';
 import { PeerStopped, secureSocket, type SecureConnection } from '../../src/channel/secure-connection.js';
 import { sendFiles, sendText } from '../../src/session/send-session.js';
@@ -52,7 +54,7 @@ describe('sending session', () => {
     }
     const selection = await collectLocalFiles([path.join(dir.name, v.files[0].path)], () => undefined);
     const fixed = { ...selection, name: v.offer_name, files: selection.files.map((f, i) => ({ ...f, mode: v.files[i].mode, mtime: v.files[i].mtime })) };
-    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, fixed));
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, new LocalFilesSource(fixed)));
     const seen: any[] = [];
     for (;;) {
       const record = (await peer.nextRecord())!;
@@ -93,7 +95,7 @@ describe('sending session', () => {
   it('fails with E_INTEGRITY when the RECEIPT names another hash', async () => {
     writeFileSync(path.join(dir.name, 'a.txt'), 'abc');
     const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
-    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, selection));
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, new LocalFilesSource(selection)));
     await peer.nextRecord();
     peer.send(RecordType.ACCEPT, { resume: [] });
     while ((await peer.nextRecord())!.type !== RecordType.DONE);
@@ -112,7 +114,7 @@ describe('sending session', () => {
   it.each(resumeCases)('resumes on %s', async (_, mac, expectedOffset) => {
     writeFileSync(path.join(dir.name, 'a.txt'), 'abcdef');
     const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
-    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, selection));
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, new LocalFilesSource(selection)));
     await peer.nextRecord();
     peer.send(RecordType.ACCEPT, { resume: [{ index: 0, offset: 3, mac: mac(peer) }] });
     expect(JSON.parse((await peer.nextRecord())!.body.toString())).toEqual({ index: 0, offset: expectedOffset });
@@ -128,7 +130,7 @@ describe('sending session', () => {
   it('stops at once with the receiver\'s own code when it sends ERROR', async () => {
     writeFileSync(path.join(dir.name, 'a.txt'), 'abc');
     const selection = await collectLocalFiles([path.join(dir.name, 'a.txt')], () => undefined);
-    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, selection));
+    const { peer, outcome, close } = await senderAgainstPeer((connection) => sendFiles(connection, new LocalFilesSource(selection)));
     await peer.nextRecord();
     peer.send(RecordType.ERROR, { code: 'E_EXISTS', message: 'a.txt already exists' });
     await expect(outcome).rejects.toMatchObject({ code: 'E_EXISTS' });
@@ -140,7 +142,7 @@ describe('receiving session', () => {
   /** `onRecordRead` sees each record the session reads, as it gets it, with the session's connection. */
   async function receiverWithPeer(overwrite = false, options: Partial<ReceiveOptions> & { idleTimeoutMs?: number; onRecordRead?: (record: Record, connection: SecureConnection) => void } = {}) {
     const listener = await Listener.open('127.0.0.1', 0);
-    const destination = await Destination.open(dir.name, overwrite);
+    const sink = await DirectorySink.open(dir.name, overwrite);
     const recordsRead = { count: 0 };
     const result = listener
       .acceptSecure({ codeBytes: Buffer.from(CODE), intent: Intent.RECEIVE, idleTimeoutMs: options.idleTimeoutMs })
@@ -153,7 +155,7 @@ describe('receiving session', () => {
             return record;
           });
         });
-        return receiveTransfer(connection, { destination, decide: async () => 'accept', ...options });
+        return receiveTransfer(connection, { sink, decide: async () => 'accept', ...options });
       })
       .finally(() => listener.close());
     result.catch(() => undefined);
@@ -273,7 +275,7 @@ describe('receiving session', () => {
       mkdirSync(path.join(dir.name, 'bin'));
       const destination = await Destination.open(dir.name, false);
       // Refused by admit, after the entry was claimed: its lock must go too.
-      const refused = await receiverWithPeer(false, { destination });
+      const refused = await receiverWithPeer(false, { sink: new DirectorySink(destination) });
       offerOf(refused.peer, 'bin/ls');
       expect(JSON.parse((await refused.peer.nextRecord())!.body.toString())).toEqual({ code: 'E_EXISTS', message: 'the receiver refused the offer (E_EXISTS)' });
       const refusal = await refused.result.catch((error: unknown) => error);
@@ -281,7 +283,7 @@ describe('receiving session', () => {
       expect(refusal).toMatchObject({ code: 'E_EXISTS', message: expect.stringContaining('the offer would write into bin/') });
       expect(listTree(dir.name)).toEqual(['bin/']); // no part file, lock, record or directory of the refused offer
 
-      const corrected = await receiverWithPeer(false, { destination });
+      const corrected = await receiverWithPeer(false, { sink: new DirectorySink(destination) });
       offerOf(corrected.peer, 'tools/ls');
       expect((await corrected.peer.nextRecord())!.type).toBe(RecordType.ACCEPT);
       corrected.peer.send(RecordType.FILE, { index: 0, offset: 0 });
@@ -365,7 +367,7 @@ describe('receiving session', () => {
         connectionOfSession!.socket.destroy(); // a reset from the peer, say
         return syncCommitted();
       });
-      const { result } = await receiverGivenAll({ destination, onRecordRead: (_, connection) => (connectionOfSession = connection) });
+      const { result } = await receiverGivenAll({ sink: new DirectorySink(destination), onRecordRead: (_, connection) => (connectionOfSession = connection) });
       await expect(result).resolves.toMatchObject({ kind: 'files', receiptSent: false });
       expect(readdirSync(dir.name)).toEqual(['a.txt']);
       expect(readFileSync(path.join(dir.name, 'a.txt'), 'utf8')).toBe('abc');

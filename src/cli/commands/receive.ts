@@ -4,7 +4,7 @@ import { generateCode, normaliseCode } from '../../protocol/code.js';
 import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
-import { Destination } from '../../files/destination.js';
+import { DirectorySink } from '../../files/directory-sink.js';
 import { Listener, type ListenerEvent } from '../../session/listener.js';
 import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
 import { isResumable, MAX_REFUSED_OFFERS, OfferRefused, receiveTransfer, type OfferAnswer, type OfferToDecide, type ReceiveResult } from '../../session/receive-session.js';
@@ -33,7 +33,7 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   const given = await readCode(args.code, output, { prompt: false });
   const code = given?.text ?? generateCode();
   const codeBytes = given?.bytes ?? normaliseCode(code);
-  const destination = await Destination.open(args.out, args.overwrite);
+  const destination = await DirectorySink.open(args.out, args.overwrite);
   // A chosen code guards the files as well as a generated one only if it takes as many guesses.
   if (given !== null) assertStrongCode(given.bytes);
   const listener = await Listener.open(args.host, args.port);
@@ -61,7 +61,7 @@ function announce(code: string, host: string, port: number, output: Output): voi
   }
 }
 
-async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destination: Destination, args: ReceiveArguments, output: Output): Promise<ReceiveResult> {
+async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destination: DirectorySink, args: ReceiveArguments, output: Output): Promise<ReceiveResult> {
   let refusedOffers = 0;
   for (;;) {
     output.spin('Waiting for the sender…');
@@ -76,7 +76,7 @@ async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destinati
     output.info(`Secure connection established. Session fingerprint: ${connection.fingerprint} (the sender sees the same)`);
     try {
       return await receiveTransfer(connection, {
-        destination,
+        sink: destination,
         decide: (offer) => decide(offer, args, output),
         onOffer: (offer) => describeOffer(offer, destination.root, output),
         onProgress: (progress) => output.progress(progress),

@@ -4,6 +4,7 @@ import { findPathViolation } from '../../protocol/paths.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { connectTo } from '../../channel/connect.js';
 import { collectLocalFiles, type LocalSelection } from '../../files/local-files.js';
+import { LocalFilesSource } from '../../files/local-source.js';
 import { secureSocket } from '../../channel/secure-connection.js';
 import { sendFiles, sendText } from '../../session/send-session.js';
 import { parseHostPort } from '../addresses.js';
@@ -48,7 +49,7 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
       output.jsonResult({ ok: true, kind: 'text' });
       return;
     }
-    const sent = await sendFiles(connection, selection, {
+    const sent = await sendFiles(connection, new LocalFilesSource(selection), {
       onAccepted: () => output.spin('Accepted; sending…'),
       onProgress: (progress) => output.progress(progress),
     });
