@@ -17,7 +17,7 @@ import { hashOpenFile } from '../files/file-hash.js';
 import { HashTap, type HashedPrefix } from './hash-tap.js';
 import { openLocalFile, type LocalFile, type LocalSelection } from '../files/local-files.js';
 import type { TransferProgress } from './progress.js';
-import type { SecureConnection } from '../channel/secure-connection.js';
+import type { SecureChannel } from '../channel/secure-channel.js';
 
 /** Bytes per file read, and so per DATA record: one full record, to amortise the per-record cost. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
@@ -30,7 +30,7 @@ const KEPT_READ_BUFFERS = 6;
 
 /** What the files of one transfer share while they stream. */
 interface Streaming {
-  readonly connection: SecureConnection;
+  readonly connection: SecureChannel;
   readonly buffers: BufferPool;
   /** Aborts the file in flight when the receiver speaks up (with an ERROR) mid-transfer. */
   readonly signal: AbortSignal;
@@ -48,7 +48,7 @@ export interface SendOptions {
 }
 
 /** Sends an OFFER and waits for the answer: ACCEPT goes on, DECLINE and ERROR end the transfer. */
-async function offerAndAwaitAccept(connection: SecureConnection, offerBodies: readonly Buffer[]): Promise<ResumePoint[]> {
+async function offerAndAwaitAccept(connection: SecureChannel, offerBodies: readonly Buffer[]): Promise<ResumePoint[]> {
   for (const body of offerBodies) await connection.send(RecordType.OFFER, body);
   // The receiver's person may be reading the offer at a prompt: no idle timeout for this one.
   const answer = await connection.receive('ACCEPT', { waitsForPerson: true });
@@ -63,7 +63,7 @@ function unexpected(wanted: string, record: Record): SealdropError {
   return new SealdropError('E_PROTOCOL', `expected ${wanted} from the receiver, got ${recordTypeName(record.type)}`);
 }
 
-export async function sendText(connection: SecureConnection, text: string): Promise<void> {
+export async function sendText(connection: SecureChannel, text: string): Promise<void> {
   const body = encodeTextOffer(text);
   if (body === null) throw new SealdropError('E_TOO_LARGE', 'the text does not fit in one record (1 MiB); send it as a file instead');
   await runSending(connection, async () => {
@@ -75,7 +75,7 @@ export async function sendText(connection: SecureConnection, text: string): Prom
   });
 }
 
-export async function sendFiles(connection: SecureConnection, selection: LocalSelection, options: SendOptions = {}): Promise<SentFile[]> {
+export async function sendFiles(connection: SecureChannel, selection: LocalSelection, options: SendOptions = {}): Promise<SentFile[]> {
   return runSending(connection, async () => {
     const resumePoints = new Map((await offerAndAwaitAccept(connection, encodeFilesOffer(selection.name, selection.files))).map((p) => [p.index, p]));
     options.onAccepted?.();
@@ -116,7 +116,7 @@ export async function sendFiles(connection: SecureConnection, selection: LocalSe
 }
 
 /** Runs the steps; on failure tells the receiver (sealed ERROR) and closes. */
-async function runSending<T>(connection: SecureConnection, steps: () => Promise<T>): Promise<T> {
+async function runSending<T>(connection: SecureChannel, steps: () => Promise<T>): Promise<T> {
   try {
     const result = await steps();
     await connection.close();
@@ -134,7 +134,7 @@ async function runSending<T>(connection: SecureConnection, steps: () => Promise<
  * the rest), otherwise start from 0.
  */
 async function resumeOffset(
-  connection: SecureConnection,
+  connection: SecureChannel,
   index: number,
   file: LocalFile,
   source: FileHandle,
@@ -161,7 +161,7 @@ async function sendFile(
     // Reading stops at the offered size even if the file grows meanwhile; a shrink is caught below.
     // One chunk read ahead; the sealer is a chunk's last user, so it gives the buffer back.
     const chunks = Readable.from(readChunks(source, offset, file.size, buffers), { objectMode: true, highWaterMark: 1 });
-    await pipeline(chunks, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.socketSink(), { signal });
+    await pipeline(chunks, tap, connection.dataSealer((chunk) => buffers.release(chunk)), connection.recordSink(), { signal });
   }
   // Cut short (fewer bytes read than offered), or rewritten in place, which keeps the size but
   // not the mtime: its FILE_END would have the receiver verify, and land, a copy torn between two

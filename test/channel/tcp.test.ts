@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { connectTo } from '../../src/channel/connect.js';
+import { connectTo } from '../../src/channel/tcp.js';
 import { closedPort } from '../support/ports.js';
 
 describe('connectTo', () => {
