@@ -33,11 +33,12 @@ export class Gate {
   #wrongCodes = 0;
   #waiting: ((incoming: IncomingStream | null) => void) | null = null;
   #sourceEnded = false;
+  readonly #onEvent: GateOptions['onEvent'];
+  readonly #channelOptions: Omit<GateOptions, 'onEvent'>;
 
-  constructor(
-    source: IncomingStreams,
-    private readonly options: GateOptions,
-  ) {
+  constructor(source: IncomingStreams, { onEvent, ...channelOptions }: GateOptions) {
+    this.#onEvent = onEvent;
+    this.#channelOptions = channelOptions;
     void this.#admit(source);
   }
 
@@ -82,15 +83,15 @@ export class Gate {
       const incoming = await this.#nextStream();
       if (incoming === null) throw new SealdropError('E_CONNECT', 'stopped listening for the other side');
       const { stream, remote } = incoming;
-      this.options.onEvent?.({ type: 'connection', remote });
+      this.#onEvent?.({ type: 'connection', remote });
       try {
-        return await openSecureChannel(stream, { role: 'responder', ...this.options });
+        return await openSecureChannel(stream, { role: 'responder', ...this.#channelOptions });
       } catch (error) {
         this.#busy = false;
         const failure = toSealdropError(error);
         if (countsAsAttempt(failure)) this.#wrongCodes += 1;
         const attemptsLeft = MAX_WRONG_CODE_ATTEMPTS - this.#wrongCodes;
-        this.options.onEvent?.({ type: 'handshake-failed', remote, error: failure, attemptsLeft });
+        this.#onEvent?.({ type: 'handshake-failed', remote, error: failure, attemptsLeft });
       }
     }
   }
