@@ -55,14 +55,13 @@ export class TcpListener implements IncomingStreams {
   static async open(host: string, port: number): Promise<TcpListener> {
     const server = net.createServer({ noDelay: true });
     server.listen({ host, port });
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([error]) => {
-        const code = (error as NodeJS.ErrnoException).code;
-        const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-        throw new SealdropError('E_USAGE', `cannot listen on ${host}:${port}: ${why}`);
-      }),
-    ]);
+    try {
+      await once(server, 'listening'); // rejects with the server's 'error'
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+      throw new SealdropError('E_USAGE', `cannot listen on ${host}:${port}: ${why}`, { cause: error });
+    }
     return new TcpListener(server);
   }
 
