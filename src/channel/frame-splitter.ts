@@ -1,9 +1,13 @@
-/** A Transform from the socket's bytes to whole frames (object mode), enforcing section 2's limits. */
+/**
+ * A Transform from the stream's bytes to whole frames (object mode), enforcing section 2's
+ * limits. It counts the bytes it took, which is every byte the peer sent us.
+ */
 import { Transform, type TransformCallback } from 'node:stream';
 import { FrameDecoder } from '../protocol/frames.js';
 
 export class FrameSplitter extends Transform {
   readonly #decoder = new FrameDecoder();
+  bytesRead = 0;
 
   constructor() {
     // One whole frame waits for the opener while the next is assembled. More frames in flight
@@ -13,6 +17,7 @@ export class FrameSplitter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytesRead += chunk.length;
     try {
       for (const frame of this.#decoder.push(chunk)) this.push(frame);
       callback();

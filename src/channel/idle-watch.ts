@@ -5,7 +5,6 @@
  * waiting for RECEIPT while its files go out). A peer whose machine vanished without a reset, or
  * one that stops reading, is.
  */
-import type { Socket } from 'node:net';
 import { SealdropError } from '../errors.js';
 
 /**
@@ -23,16 +22,13 @@ export class IdleWatch {
   #lastBytes: number;
   #lastChangeMs: number;
 
+  /** `bytesMoved` counts the bytes read and written on the connection so far. */
   constructor(
-    private readonly socket: Socket,
+    private readonly bytesMoved: () => number,
     readonly timeoutMs: number,
   ) {
-    this.#lastBytes = this.#bytesMoved();
+    this.#lastBytes = bytesMoved();
     this.#lastChangeMs = performance.now();
-  }
-
-  #bytesMoved(): number {
-    return this.socket.bytesRead + this.socket.bytesWritten;
   }
 
   /**
@@ -41,7 +37,7 @@ export class IdleWatch {
    */
   nextCheckMs(what: string): number {
     const now = performance.now();
-    const bytes = this.#bytesMoved();
+    const bytes = this.bytesMoved();
     if (bytes !== this.#lastBytes) {
       this.#lastBytes = bytes;
       this.#lastChangeMs = now;

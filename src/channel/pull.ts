@@ -10,10 +10,18 @@ import type { IdleWatch } from './idle-watch.js';
 
 /** The next object; with an `idle` watch, gives up (E_TIMEOUT) on a peer that goes silent meanwhile. */
 export async function pull<T>(readable: Readable, what: string, idle?: IdleWatch): Promise<T> {
+  const value = await pullOrEnd<T>(readable, what, idle);
+  if (value === null) throw endOfStream(null, what);
+  return value;
+}
+
+/** As pull, but null where the stream ended gracefully with nothing left (a peer that is done). */
+export async function pullOrEnd<T>(readable: Readable, what: string, idle?: IdleWatch): Promise<T | null> {
   for (;;) {
     const value = readable.read() as T | null;
     if (value !== null) return value;
-    if (readable.readableEnded || readable.destroyed) throw endOfStream(readable.errored, what);
+    if (readable.readableEnded && !readable.errored) return null;
+    if (readable.destroyed) throw endOfStream(readable.errored, what);
     // An 'error' is always followed by 'close'; the checks above then report it. With an idle
     // watch, a wait that times out only makes the watch look at the connection again.
     await firstEvent(readable, ['readable', 'close'], idle?.nextCheckMs(what));

@@ -4,13 +4,11 @@
  *
  * - DataSealer: file bytes in, sealed DATA frames out (as pieces for writev);
  * - RecordOpenerStream: frames in, authenticated records out;
- * - SocketSink: the end of one file's pipeline, writing into the connection's socket without
- *   ending it (a pipeline straight into the socket would add listeners to it for every file).
+ * - RecordSink: the end of one file's pipeline, writing into the channel's byte stream without
+ *   ending it (a pipeline straight into the stream would add listeners to it for every file).
  */
-import type { Socket } from 'node:net';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import type { RecordFrame } from '../protocol/frames.js';
-import { writeWithBackpressure } from './drain.js';
 import { MAX_RECORD_BODY_BYTES, RecordType, type Record, type RecordOpener, type RecordSealer } from '../protocol/records.js';
 
 export class RecordOpenerStream extends Transform {
@@ -51,12 +49,15 @@ export class DataSealer extends Transform {
   }
 }
 
-export class SocketSink extends Writable {
-  constructor(private readonly socket: Socket) {
+/** Sealed pieces go out through `write`, which resolves once the stream takes more. */
+export type WritePieces = (pieces: readonly Buffer[]) => Promise<void>;
+
+export class RecordSink extends Writable {
+  constructor(private readonly writePieces: WritePieces) {
     super({ highWaterMark: MAX_RECORD_BODY_BYTES });
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    writeWithBackpressure(this.socket, chunks.map(({ chunk }) => chunk)).then(() => callback(), callback);
+    this.writePieces(chunks.map(({ chunk }) => chunk)).then(() => callback(), callback);
   }
 }

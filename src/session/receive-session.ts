@@ -16,7 +16,7 @@ import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { TopLevelFacts } from '../protocol/top-level.js';
 import { HashTap } from './hash-tap.js';
 import type { EntrySink } from './sink.js';
-import { PeerStopped, type SecureConnection } from '../channel/secure-connection.js';
+import { PeerStopped, type SecureChannel } from '../channel/secure-channel.js';
 import type { TransferProgress } from './progress.js';
 
 /** Receiver limits (section 7, E_TOO_LARGE): more entries than this is refused before any work. */
@@ -124,7 +124,7 @@ export interface ReceiveOptions {
   readonly maxOfferBytes?: number;
 }
 
-export async function receiveTransfer(connection: SecureConnection, options: ReceiveOptions): Promise<ReceiveResult> {
+export async function receiveTransfer(connection: SecureChannel, options: ReceiveOptions): Promise<ReceiveResult> {
   const { sink } = options;
   // From the first look at the destination until ACCEPT, a refusal's details (which path exists,
   // the free space, a link found here) are for the person only: the peer learns the code.
@@ -217,7 +217,7 @@ function localFailure(error: unknown): SealdropError {
   return new SealdropError('E_INTERNAL', `local error while receiving: ${(error as Error).message}`, { cause: error });
 }
 
-async function receiveText(connection: SecureConnection, text: string, options: ReceiveOptions): Promise<ReceiveResult> {
+async function receiveText(connection: SecureChannel, text: string, options: ReceiveOptions): Promise<ReceiveResult> {
   await connection.sendJson(RecordType.ACCEPT, { resume: [] });
   await expectDone(connection, options);
   await sendReceipt(connection, []);
@@ -229,7 +229,7 @@ async function receiveText(connection: SecureConnection, text: string, options: 
  * it, or together with it (a Ctrl-C, say, that destroyed it as DONE arrived), is an incomplete
  * transfer and nothing lands. From here on, what lands is complete: `onFinishing` is told.
  */
-async function expectDone(connection: SecureConnection, options: ReceiveOptions): Promise<void> {
+async function expectDone(connection: SecureChannel, options: ReceiveOptions): Promise<void> {
   await connection.expect(RecordType.DONE);
   connection.throwIfEnded();
   options.onFinishing?.();
@@ -240,7 +240,7 @@ async function expectDone(connection: SecureConnection, options: ReceiveOptions)
  * so the transfer is complete whatever happens to the connection; false if the RECEIPT could not
  * go out (the sender will report that it got none).
  */
-async function sendReceipt(connection: SecureConnection, files: ReadonlyArray<{ index: number; sha256: string }>): Promise<boolean> {
+async function sendReceipt(connection: SecureChannel, files: ReadonlyArray<{ index: number; sha256: string }>): Promise<boolean> {
   let sent = true;
   try {
     await connection.sendJson(RecordType.RECEIPT, { files });
@@ -256,7 +256,7 @@ async function sendReceipt(connection: SecureConnection, files: ReadonlyArray<{ 
  * and the size of the whole (section 5), so a refused offer costs at most the limit; then checks
  * the totals the first record declared.
  */
-async function readWholeOffer(connection: SecureConnection, first: Offer & { kind: 'files' }, firstBytes: number, maxOfferBytes: number): Promise<FilesOfferSummary> {
+async function readWholeOffer(connection: SecureChannel, first: Offer & { kind: 'files' }, firstBytes: number, maxOfferBytes: number): Promise<FilesOfferSummary> {
   if (first.fileCount > MAX_OFFER_FILES) {
     throw new SealdropError('E_TOO_LARGE', `the offer holds ${first.fileCount} files; this receiver takes at most ${MAX_OFFER_FILES}`);
   }
@@ -299,7 +299,7 @@ function formatMiB(bytes: number): string {
  * Returns the verified SHA-256; throws E_PROTOCOL on a size mismatch, E_INTEGRITY on a hash one.
  */
 async function receiveFileData(
-  connection: SecureConnection,
+  connection: SecureChannel,
   entry: FileEntry,
   into: Writable,
   prefix: HashedPrefix | undefined,

@@ -13,11 +13,11 @@ import { RecordType, recordTypeName, type Record } from '../protocol/records.js'
 import { HashTap } from './hash-tap.js';
 import type { EntrySource, OpenedEntry } from './source.js';
 import type { TransferProgress } from './progress.js';
-import type { SecureConnection } from '../channel/secure-connection.js';
+import type { SecureChannel } from '../channel/secure-channel.js';
 
 /** What the entries of one transfer share while they stream. */
 interface Streaming {
-  readonly connection: SecureConnection;
+  readonly connection: SecureChannel;
   /** Aborts the entry in flight when the receiver speaks up (with an ERROR) mid-transfer. */
   readonly signal: AbortSignal;
 }
@@ -34,7 +34,7 @@ export interface SendOptions {
 }
 
 /** Sends an OFFER and waits for the answer: ACCEPT goes on, DECLINE and ERROR end the transfer. */
-async function offerAndAwaitAccept(connection: SecureConnection, offerBodies: readonly Buffer[]): Promise<ResumePoint[]> {
+async function offerAndAwaitAccept(connection: SecureChannel, offerBodies: readonly Buffer[]): Promise<ResumePoint[]> {
   for (const body of offerBodies) await connection.send(RecordType.OFFER, body);
   // The receiver's person may be reading the offer at a prompt: no idle timeout for this one.
   const answer = await connection.receive('ACCEPT', { waitsForPerson: true });
@@ -49,7 +49,7 @@ function unexpected(wanted: string, record: Record): SealdropError {
   return new SealdropError('E_PROTOCOL', `expected ${wanted} from the receiver, got ${recordTypeName(record.type)}`);
 }
 
-export async function sendText(connection: SecureConnection, text: string): Promise<void> {
+export async function sendText(connection: SecureChannel, text: string): Promise<void> {
   const body = encodeTextOffer(text);
   if (body === null) throw new SealdropError('E_TOO_LARGE', 'the text does not fit in one record (1 MiB); send it as a file instead');
   await runSending(connection, async () => {
@@ -61,7 +61,7 @@ export async function sendText(connection: SecureConnection, text: string): Prom
   });
 }
 
-export async function sendFiles(connection: SecureConnection, source: EntrySource, options: SendOptions = {}): Promise<SentFile[]> {
+export async function sendFiles(connection: SecureChannel, source: EntrySource, options: SendOptions = {}): Promise<SentFile[]> {
   return runSending(connection, async () => {
     const resumePoints = new Map((await offerAndAwaitAccept(connection, encodeFilesOffer(source.name, source.entries))).map((p) => [p.index, p]));
     options.onAccepted?.();
@@ -102,7 +102,7 @@ export async function sendFiles(connection: SecureConnection, source: EntrySourc
 }
 
 /** Runs the steps; on failure tells the receiver (sealed ERROR) and closes. */
-async function runSending<T>(connection: SecureConnection, steps: () => Promise<T>): Promise<T> {
+async function runSending<T>(connection: SecureChannel, steps: () => Promise<T>): Promise<T> {
   try {
     const result = await steps();
     await connection.close();
@@ -120,7 +120,7 @@ async function runSending<T>(connection: SecureConnection, steps: () => Promise<
  * the rest), otherwise start from 0.
  */
 async function resumeOffset(
-  connection: SecureConnection,
+  connection: SecureChannel,
   index: number,
   entry: FileEntry,
   opened: OpenedEntry,
@@ -145,7 +145,7 @@ async function sendFile(
   const tap = new HashTap(onBytes, prefix);
   if (entry.size > offset) {
     // The sealer is a chunk's last user, so it gives the chunk back to the source.
-    await pipeline(opened.read(offset), tap, connection.dataSealer((chunk) => opened.release(chunk)), connection.socketSink(), { signal });
+    await pipeline(opened.read(offset), tap, connection.dataSealer((chunk) => opened.release(chunk)), connection.recordSink(), { signal });
   }
   // Before FILE_END: a changed entry's would have the receiver verify, and land, a torn copy.
   await opened.checkUnchanged(tap.bytes);

@@ -11,13 +11,12 @@ import type { HashedPrefix } from '../../src/protocol/hashed-prefix.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import type { FileEntry } from '../../src/protocol/messages.js';
 import { topLevelEntries, type TopLevelFacts } from '../../src/protocol/top-level.js';
-import { connectTo } from '../../src/channel/connect.js';
-import { secureSocket } from '../../src/channel/secure-connection.js';
-import { Listener } from '../../src/session/listener.js';
+import { openSecureChannel } from '../../src/channel/secure-channel.js';
 import { receiveTransfer } from '../../src/session/receive-session.js';
 import { sendFiles } from '../../src/session/send-session.js';
 import type { EntrySink } from '../../src/session/sink.js';
 import type { EntrySource, OpenedEntry } from '../../src/session/source.js';
+import { duplexPair } from '../support/duplex-pair.js';
 
 const CODE = Buffer.from('7-crossover-clockwork');
 const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -109,16 +108,13 @@ class MemorySink implements EntrySink {
   }
 }
 
-/** Runs both sessions over 127.0.0.1; their outcomes, settled. */
+/** Runs both sessions over an in-memory connection; their outcomes, settled. */
 async function transfer(source: EntrySource, sink: EntrySink) {
-  const listener = await Listener.open('127.0.0.1', 0);
-  const receiving = listener
-    .acceptSecure({ codeBytes: CODE, intent: Intent.RECEIVE })
-    .then((connection) => receiveTransfer(connection, { sink, decide: async () => 'accept' }))
-    .finally(() => listener.close());
-  const sending = connectTo('127.0.0.1', listener.port)
-    .then((socket) => secureSocket(socket, { role: 'initiator', codeBytes: CODE, intent: Intent.SEND }))
-    .then((connection) => sendFiles(connection, source));
+  const [near, far] = duplexPair();
+  const receiving = openSecureChannel(far, { role: 'responder', codeBytes: CODE, intent: Intent.RECEIVE }).then((channel) =>
+    receiveTransfer(channel, { sink, decide: async () => 'accept' }),
+  );
+  const sending = openSecureChannel(near, { role: 'initiator', codeBytes: CODE, intent: Intent.SEND }).then((channel) => sendFiles(channel, source));
   const [sent, received] = await Promise.allSettled([sending, receiving]);
   return { sent, received };
 }

@@ -11,14 +11,14 @@ import { sha256 } from '../../src/crypto/mac.js';
 import { SealdropError } from '../../src/errors.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType, recordTypeName, type Record } from '../../src/protocol/records.js';
-import { connectTo } from '../../src/channel/connect.js';
+import { connectTo, TcpListener } from '../../src/channel/tcp.js';
 import { Destination, partFileName } from '../../src/files/destination.js';
 import { DirectorySink } from '../../src/files/directory-sink.js';
-import { Listener } from '../../src/session/listener.js';
+import { Gate } from '../../src/session/gate.js';
 import { collectLocalFiles } from '../../src/files/local-files.js';
 import { LocalFilesSource } from '../../src/files/local-source.js';
 import { OfferRefused, receiveTransfer, type OfferAnswer, type ReceiveOptions } from '../../src/session/receive-session.js';
-import { PeerStopped, secureSocket, type SecureConnection } from '../../src/channel/secure-connection.js';
+import { PeerStopped, openSecureChannel, type SecureChannel } from '../../src/channel/secure-channel.js';
 import { sendFiles, sendText } from '../../src/session/send-session.js';
 import { listTree, setMtimeExactMs } from '../support/files.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -33,9 +33,9 @@ afterEach(() => dir.removeCallback());
 const vectorRecordShape = (v: any) =>
   v.records.map((r: any) => [r.direction, r.type, r.type === 'DATA' ? r.body_hex : JSON.parse(hex(r.body_hex).toString())]);
 
-async function senderAgainstPeer(start: (connection: Awaited<ReturnType<typeof secureSocket>>) => Promise<unknown>, idleTimeoutMs?: number) {
+async function senderAgainstPeer(start: (connection: SecureChannel) => Promise<unknown>, idleTimeoutMs?: number) {
   const server = await TestPeer.listen();
-  const connecting = connectTo('127.0.0.1', server.port).then((socket) => secureSocket(socket, { role: 'initiator', codeBytes: Buffer.from(CODE), intent: Intent.SEND, idleTimeoutMs }));
+  const connecting = connectTo('127.0.0.1', server.port).then((stream) => openSecureChannel(stream, { role: 'initiator', codeBytes: Buffer.from(CODE), intent: Intent.SEND, idleTimeoutMs }));
   const peer = await server.accepted;
   await peer.handshake('responder', CODE, Intent.RECEIVE);
   const outcome = connecting.then(start);
@@ -140,12 +140,12 @@ describe('sending session', () => {
 
 describe('receiving session', () => {
   /** `onRecordRead` sees each record the session reads, as it gets it, with the session's connection. */
-  async function receiverWithPeer(overwrite = false, options: Partial<ReceiveOptions> & { idleTimeoutMs?: number; onRecordRead?: (record: Record, connection: SecureConnection) => void } = {}) {
-    const listener = await Listener.open('127.0.0.1', 0);
+  async function receiverWithPeer(overwrite = false, options: Partial<ReceiveOptions> & { idleTimeoutMs?: number; onRecordRead?: (record: Record, connection: SecureChannel) => void } = {}) {
+    const listener = await TcpListener.open('127.0.0.1', 0);
     const sink = await DirectorySink.open(dir.name, overwrite);
     const recordsRead = { count: 0 };
-    const result = listener
-      .acceptSecure({ codeBytes: Buffer.from(CODE), intent: Intent.RECEIVE, idleTimeoutMs: options.idleTimeoutMs })
+    const result = new Gate(listener, { codeBytes: Buffer.from(CODE), intent: Intent.RECEIVE, idleTimeoutMs: options.idleTimeoutMs })
+      .next()
       .then((connection) => {
         const receive = connection.receive.bind(connection);
         vi.spyOn(connection, 'receive').mockImplementation((...args) => {
@@ -350,8 +350,8 @@ describe('receiving session', () => {
       return { peer, result };
     }
 
-    // What the CLI's Ctrl-C does (receive.ts): it destroys the connection's socket with E_INTERRUPTED.
-    const interrupt = (connection: SecureConnection) => connection.socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted'));
+    // What the CLI's Ctrl-C does (receive.ts): it aborts the channel with E_INTERRUPTED.
+    const interrupt = (connection: SecureChannel) => connection.abort(new SealdropError('E_INTERRUPTED', 'interrupted'));
 
     it('a Ctrl-C that lands just as DONE is read: nothing under a final name, the part kept for a resume, no lock left', async () => {
       const { result } = await receiverGivenAll({ onRecordRead: (record, connection) => record.type === RecordType.DONE && interrupt(connection) });
@@ -361,10 +361,10 @@ describe('receiving session', () => {
 
     it('a connection lost while the files land: they land, the transfer is complete (the RECEIPT not sent), no lock left', async () => {
       const destination = await Destination.open(dir.name, false);
-      let connectionOfSession: SecureConnection | undefined;
+      let connectionOfSession: SecureChannel | undefined;
       const syncCommitted = destination.syncCommitted.bind(destination);
       vi.spyOn(destination, 'syncCommitted').mockImplementation(() => {
-        connectionOfSession!.socket.destroy(); // a reset from the peer, say
+        connectionOfSession!.abort(new SealdropError('E_CONNECT', 'the connection was lost')); // a reset from the peer, say
         return syncCommitted();
       });
       const { result } = await receiverGivenAll({ sink: new DirectorySink(destination), onRecordRead: (_, connection) => (connectionOfSession = connection) });

@@ -5,9 +5,11 @@ import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { DirectorySink } from '../../files/directory-sink.js';
-import { Listener, type ListenerEvent } from '../../session/listener.js';
+import { TcpListener } from '../../channel/tcp.js';
+import { Gate, type GateEvent } from '../../session/gate.js';
 import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
-import { isResumable, MAX_REFUSED_OFFERS, OfferRefused, receiveTransfer, type OfferAnswer, type OfferToDecide, type ReceiveResult } from '../../session/receive-session.js';
+import { OfferRefused, type OfferAnswer, type OfferToDecide, type ReceiveResult } from '../../session/receive-session.js';
+import { receiveWithRetries } from '../../session/receive-retries.js';
 import { joinHostPort, reachableAddresses } from '../addresses.js';
 import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
@@ -36,11 +38,39 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   const destination = await DirectorySink.open(args.out, args.overwrite);
   // A chosen code guards the files as well as a generated one only if it takes as many guesses.
   if (given !== null) assertStrongCode(given.bytes);
-  const listener = await Listener.open(args.host, args.port);
-  const removeCleanup = onInterrupt(() => void listener.close());
+  const listener = await TcpListener.open(args.host, args.port);
+  const interrupted = new AbortController();
+  const removeCleanup = onInterrupt(() => {
+    interrupted.abort(new SealdropError('E_INTERRUPTED', 'interrupted'));
+    void listener.close();
+  });
   try {
     announce(code, args.host, listener.port, output);
-    const result = await receiveUntilDone(listener, codeBytes, destination, args, output);
+    const gate = new Gate(listener, {
+      codeBytes,
+      intent: Intent.RECEIVE,
+      handshakeTimeoutMs: args.handshakeTimeout * 1000,
+      idleTimeoutMs: args.idleTimeout * 1000,
+      signal: interrupted.signal,
+      onEvent: (event) => reportGateEvent(event, output),
+    });
+    const result = await receiveWithRetries(
+      gate,
+      {
+        sink: destination,
+        decide: (offer) => decide(offer, args, output),
+        onOffer: (offer) => describeOffer(offer, destination.root, output),
+        onProgress: (progress) => output.progress(progress),
+        onFinishing: finishWithoutInterruption,
+      },
+      {
+        onWaiting: () => output.spin('Waiting for the sender…'),
+        onSecured: (channel) => output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the sender sees the same)`),
+        onRefused: (refusal, refusalsLeft) => reportRefusedOffer(refusal, refusalsLeft, output),
+        onBrokeOff: (error) =>
+          output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`),
+      },
+    );
     report(result, destination.root, output);
   } finally {
     removeCleanup();
@@ -61,60 +91,17 @@ function announce(code: string, host: string, port: number, output: Output): voi
   }
 }
 
-async function receiveUntilDone(listener: Listener, codeBytes: Buffer, destination: DirectorySink, args: ReceiveArguments, output: Output): Promise<ReceiveResult> {
-  let refusedOffers = 0;
-  for (;;) {
-    output.spin('Waiting for the sender…');
-    const connection = await listener.acceptSecure({
-      codeBytes,
-      intent: Intent.RECEIVE,
-      handshakeTimeoutMs: args.handshakeTimeout * 1000,
-      idleTimeoutMs: args.idleTimeout * 1000,
-      onEvent: (event) => reportListenerEvent(event, output),
-    });
-    const removeCleanup = onInterrupt(() => connection.socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted')));
-    output.info(`Secure connection established. Session fingerprint: ${connection.fingerprint} (the sender sees the same)`);
-    try {
-      return await receiveTransfer(connection, {
-        sink: destination,
-        decide: (offer) => decide(offer, args, output),
-        onOffer: (offer) => describeOffer(offer, destination.root, output),
-        onProgress: (progress) => output.progress(progress),
-        onFinishing: finishWithoutInterruption,
-      });
-    } catch (error) {
-      if (error instanceof OfferRefused) {
-        refusedOffers += 1;
-        reportRefusedOffer(error, refusedOffers, output);
-        listener.release();
-        continue;
-      }
-      // A dropped connection or a sender that gave up leaves the code valid (section 7): wait for
-      // the same send to be run again, which resumes. Anything else ends the receive.
-      if (!(error instanceof SealdropError) || !isResumable(error) || error.code === 'E_INTERRUPTED') throw error;
-      output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`);
-      listener.release();
-    } finally {
-      removeCleanup();
-    }
-  }
-}
-
 /**
  * Section 6 step 2: a refused offer leaves the code valid for a corrected one. The person sees why
  * it was refused (the sender may have been told only the code, so the person may have to tell
- * them more); the MAX_REFUSED_OFFERS-th refusal spends the code (see there why) and ends the receive.
+ * them more); receiveWithRetries spends the code at the MAX_REFUSED_OFFERS-th refusal.
  */
-function reportRefusedOffer(refusal: OfferRefused, refusedOffers: number, output: Output): void {
-  if (refusedOffers >= MAX_REFUSED_OFFERS) {
-    throw new SealdropError(refusal.code, `${refusal.message}; after ${MAX_REFUSED_OFFERS} refused offers the code is spent: start a new receive for a new code`);
-  }
+function reportRefusedOffer(refusal: OfferRefused, left: number, output: Output): void {
   output.warn(`refused the offer: ${refusal.code}: ${refusal.message}`);
-  const left = MAX_REFUSED_OFFERS - refusedOffers;
   output.warn(`the sender was told it was refused (${refusal.code}); the code is still valid: waiting for a corrected offer (Ctrl-C to stop; ${plural(left, 'more refused offer')} ${left === 1 ? 'spends' : 'spend'} the code)`);
 }
 
-function reportListenerEvent(event: ListenerEvent, output: Output): void {
+function reportGateEvent(event: GateEvent, output: Output): void {
   if (event.type === 'connection') {
     output.spin(`Securing the connection from ${event.remote}…`);
     return;

@@ -2,10 +2,10 @@
 import { SealdropError } from '../../errors.js';
 import { findPathViolation } from '../../protocol/paths.js';
 import { Intent } from '../../protocol/handshake-messages.js';
-import { connectTo } from '../../channel/connect.js';
+import { connectTo } from '../../channel/tcp.js';
 import { collectLocalFiles, type LocalSelection } from '../../files/local-files.js';
 import { LocalFilesSource } from '../../files/local-source.js';
-import { secureSocket } from '../../channel/secure-connection.js';
+import { openSecureChannel } from '../../channel/secure-channel.js';
 import { sendFiles, sendText } from '../../session/send-session.js';
 import { parseHostPort } from '../addresses.js';
 import { readCode } from '../code-input.js';
@@ -33,23 +33,24 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
   if (code === null) throw new SealdropError('E_USAGE', 'no code given');
 
   output.spin(`Connecting to ${host}:${port}…`);
-  const socket = await connectTo(host, port).catch((error: unknown) => {
+  const stream = await connectTo(host, port).catch((error: unknown) => {
     throw withReceiveHint(error);
   });
-  const removeCleanup = onInterrupt(() => socket.destroy(new SealdropError('E_INTERRUPTED', 'interrupted')));
+  const interrupted = new AbortController();
+  const removeCleanup = onInterrupt(() => interrupted.abort(new SealdropError('E_INTERRUPTED', 'interrupted')));
   try {
     output.spin('Securing the connection…');
-    const connection = await secureSocket(socket, { role: 'initiator', codeBytes: code.bytes, intent: Intent.SEND, idleTimeoutMs: args.idleTimeout * 1000 });
-    output.info(`Secure connection established. Session fingerprint: ${connection.fingerprint} (the receiver sees the same)`);
+    const channel = await openSecureChannel(stream, { role: 'initiator', intent: Intent.SEND, codeBytes: code.bytes, idleTimeoutMs: args.idleTimeout * 1000, signal: interrupted.signal });
+    output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the receiver sees the same)`);
     output.spin('Waiting for the receiver to accept…');
     if (selection === null) {
-      await sendText(connection, args.text!);
+      await sendText(channel, args.text!);
       output.finish();
       output.info('Text delivered.');
       output.jsonResult({ ok: true, kind: 'text' });
       return;
     }
-    const sent = await sendFiles(connection, new LocalFilesSource(selection), {
+    const sent = await sendFiles(channel, new LocalFilesSource(selection), {
       onAccepted: () => output.spin('Accepted; sending…'),
       onProgress: (progress) => output.progress(progress),
     });

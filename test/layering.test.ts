@@ -1,15 +1,17 @@
 /**
- * Issue 11, item 3: the session layer sees files only through its own interfaces (source.ts,
- * sink.ts), so that a pipe can stand in for a file and stdout for a directory. Every import of
- * every module under src/session/ and src/files/ is read with the TypeScript parser (not a regex:
- * `import type`, `import { type X }`, re-exports and dynamic import() all count as written).
+ * The layers of the README's architecture section, as imports (issue 11): the session layer
+ * touches neither disk nor network and sees files only through its own interfaces (source.ts,
+ * sink.ts), so that a pipe can stand in for a file and stdout for a directory; the channel knows
+ * nothing above it; protocol and crypto do no I/O. Every import of every module is read with the
+ * TypeScript parser (not a regex: `import type`, `import { type X }`, re-exports and dynamic
+ * import() all count as written).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const SRC = path.resolve(import.meta.dirname, '../../src');
+const SRC = path.resolve(import.meta.dirname, '../src');
 
 interface Import {
   readonly file: string;
@@ -63,14 +65,6 @@ function layerOf(file: string, specifier: string): string | null {
 
 const isFileSystemOrNetwork = (specifier: string) => /^(node:)?(fs|net)(\/|$)/.test(specifier);
 
-/**
- * Imports that are wrong but still there because another item of issue 11 removes them; each
- * must still be needed (the test fails once it is not, so the list cannot go stale).
- */
-const PENDING: ReadonlyArray<{ file: string; specifier: string; why: string }> = [
-  { file: 'session/listener.ts', specifier: 'node:net', why: 'item 2 takes the TCP server out of the gate' },
-];
-const isPending = ({ file, specifier }: Import) => PENDING.some((p) => path.join(SRC, p.file) === file && p.specifier === specifier);
 const shown = (imports: readonly Import[]) => imports.map(({ file, specifier }) => `${path.relative(SRC, file)} imports ${specifier}`);
 
 describe('the session layer', () => {
@@ -82,15 +76,11 @@ describe('the session layer', () => {
   });
 
   it('imports neither node:fs nor node:net, not even their types', () => {
-    expect(shown(imports.filter((i) => isFileSystemOrNetwork(i.specifier) && !isPending(i)))).toEqual([]);
+    expect(shown(imports.filter((i) => isFileSystemOrNetwork(i.specifier)))).toEqual([]);
   });
 
   it('imports nothing from src/files/: the CLI hands it a source or a sink', () => {
     expect(shown(imports.filter((i) => layerOf(i.file, i.specifier) === 'files'))).toEqual([]);
-  });
-
-  it.each(PENDING)('still has the pending import of $file ($why): remove it from PENDING once it is gone', ({ file, specifier }) => {
-    expect(importsOf(path.join(SRC, file)).map((i) => i.specifier)).toContain(specifier);
   });
 });
 
@@ -101,5 +91,26 @@ describe('the files layer', () => {
     const fromSession = imports.filter((i) => layerOf(i.file, i.specifier) === 'session');
     expect(shown(fromSession.filter((i) => !i.typeOnly))).toEqual([]);
     expect(shown(fromSession.filter((i) => !/^\.\.\/session\/(source|sink)\.js$/.test(i.specifier)))).toEqual([]);
+  });
+});
+
+describe('the channel layer', () => {
+  it('imports nothing of the layers above it (cli, session, files)', () => {
+    const imports = sourceFiles(path.join(SRC, 'channel')).flatMap(importsOf);
+    expect(imports.length).toBeGreaterThan(10);
+    expect(shown(imports.filter((i) => ['cli', 'session', 'files'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
+  });
+});
+
+describe('the protocol and crypto layers', () => {
+  /** What they may use from outside src/: hashing and MACs, and the code words as data. */
+  const PURE_PACKAGES = /^(node:crypto|@scure\/bip39\/wordlists\/english\.js)$/;
+
+  it('do no I/O: no module outside src/ but node:crypto and the word list, and nothing above them', () => {
+    const imports = ['protocol', 'crypto'].flatMap((layer) => sourceFiles(path.join(SRC, layer))).flatMap(importsOf);
+    expect(imports.length).toBeGreaterThan(20);
+    expect(shown(imports.filter((i) => !i.specifier.startsWith('.') && !PURE_PACKAGES.test(i.specifier)))).toEqual([]);
+    const above = (i: Import) => i.specifier.startsWith('.') && !['protocol', 'crypto', 'errors.js'].includes(layerOf(i.file, i.specifier)!);
+    expect(shown(imports.filter(above))).toEqual([]);
   });
 });
