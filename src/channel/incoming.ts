@@ -12,3 +12,38 @@ export interface IncomingStream {
 
 /** Yields streams as they arrive; ends when the source closes. */
 export type IncomingStreams = AsyncIterable<IncomingStream>;
+
+/**
+ * Streams as they arrive, for whoever iterates: a source pushes each one in and ends the queue
+ * when it stops; the iteration then ends once the streams already queued are taken.
+ */
+export class IncomingQueue implements IncomingStreams {
+  readonly #arrived: IncomingStream[] = [];
+  #wake: (() => void) | null = null;
+  #ended = false;
+
+  push(incoming: IncomingStream): void {
+    this.#arrived.push(incoming);
+    this.#wake?.();
+  }
+
+  /** No more streams will come; returns those nobody took yet, for the source to close. */
+  end(): IncomingStream[] {
+    this.#ended = true;
+    this.#wake?.();
+    return this.#arrived.splice(0);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<IncomingStream> {
+    for (;;) {
+      const next = this.#arrived.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = null;
+    }
+  }
+}

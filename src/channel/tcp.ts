@@ -6,7 +6,7 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { SealdropError } from '../errors.js';
-import type { IncomingStream, IncomingStreams } from './incoming.js';
+import { IncomingQueue, type IncomingStream, type IncomingStreams } from './incoming.js';
 
 export const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -40,15 +40,12 @@ export async function connectTo(host: string, port: number): Promise<Socket> {
  * gate does (section 7).
  */
 export class TcpListener implements IncomingStreams {
-  readonly #arrived: IncomingStream[] = [];
-  #wake: (() => void) | null = null;
-  #closed = false;
+  readonly #incoming = new IncomingQueue();
 
   private constructor(private readonly server: net.Server) {
     server.on('connection', (socket: Socket) => {
       socket.on('error', () => undefined); // failures surface through the stream's end, to whoever holds it
-      this.#arrived.push({ stream: socket, remote: `${socket.remoteAddress}:${socket.remotePort}` });
-      this.#wake?.();
+      this.#incoming.push({ stream: socket, remote: `${socket.remoteAddress}:${socket.remotePort}` });
     });
   }
 
@@ -69,24 +66,13 @@ export class TcpListener implements IncomingStreams {
     return (this.server.address() as AddressInfo).port;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<IncomingStream> {
-    for (;;) {
-      const next = this.#arrived.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.#closed) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = null;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<IncomingStream> {
+    return this.#incoming[Symbol.asyncIterator]();
   }
 
   /** Stops listening; connections already handed out are their holders' to close. */
   async close(): Promise<void> {
-    this.#closed = true;
-    this.#wake?.();
-    for (const { stream } of this.#arrived.splice(0)) stream.destroy();
+    for (const { stream } of this.#incoming.end()) stream.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

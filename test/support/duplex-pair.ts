@@ -6,7 +6,7 @@
  * source of incoming streams to hand such ends to a gate, as a TCP server would.
  */
 import { Duplex } from 'node:stream';
-import type { IncomingStream, IncomingStreams } from '../../src/channel/incoming.js';
+import { IncomingQueue, type IncomingStream, type IncomingStreams } from '../../src/channel/incoming.js';
 
 class MemoryEnd extends Duplex {
   peer!: MemoryEnd;
@@ -64,35 +64,22 @@ export function duplexPair(): [MemoryStream, MemoryStream] {
 
 /** A source of incoming streams fed by hand: `dial()` makes a pair, hands one end in, returns the other. */
 export class MemoryIncoming implements IncomingStreams {
-  readonly #arrived: IncomingStream[] = [];
-  #wake: (() => void) | null = null;
-  #ended = false;
+  readonly #incoming = new IncomingQueue();
   #dialled = 0;
 
   /** A new connection: its far end goes to whoever iterates this source; the near end is the caller's. */
   dial(): MemoryStream {
     const [near, far] = duplexPair();
     this.#dialled += 1;
-    this.#arrived.push({ stream: far, remote: `memory:${this.#dialled}` });
-    this.#wake?.();
+    this.#incoming.push({ stream: far, remote: `memory:${this.#dialled}` });
     return near;
   }
 
   end(): void {
-    this.#ended = true;
-    this.#wake?.();
+    this.#incoming.end();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<IncomingStream> {
-    for (;;) {
-      const next = this.#arrived.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.#ended) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = null;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<IncomingStream> {
+    return this.#incoming[Symbol.asyncIterator]();
   }
 }
