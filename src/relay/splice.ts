@@ -29,8 +29,9 @@ export interface Splice {
 
 /** A reset where the stream is a socket (net.Socket.resetAndDestroy), else a plain destroy. */
 function abort(stream: Duplex): void {
-  const socket = stream as Duplex & { resetAndDestroy?: () => void; _handle?: unknown };
-  if (typeof socket.resetAndDestroy === 'function' && socket._handle) socket.resetAndDestroy();
+  const socket = stream as Duplex & { resetAndDestroy?: () => void };
+  if (stream.destroyed) return;
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
   else stream.destroy();
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Relay, type RelayEvent } from '../../src/relay/relay.js';
 import type { RelayLimits } from '../../src/relay/limits.js';
@@ -269,6 +270,25 @@ describe('relay: lifetimes and limits (section 9)', () => {
     expect(events.find((e) => e.event === 'closed')).toMatchObject({ cut: 'idle' });
   });
 
+  it('copies with backpressure: a host that does not read holds the guest back', async () => {
+    const { dial } = makeRelay();
+    const h = await host(dial);
+    const g = dial();
+    g.stream.write(joinRequest(h.nameplate));
+    await Promise.all([g.reader.answer(), h.reader.answer()]);
+    h.stream.pause(); // the host reads nothing more for now
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let offered = 0;
+    while (g.stream.write(chunk)) offered += chunk.length;
+    await sleep(50); // the relay would have taken everything by now, had it no backpressure
+    const MAX_IN_FLIGHT_BYTES = 512 * 1024;
+    expect(g.stream.bytesWritten).toBeLessThan(MAX_IN_FLIGHT_BYTES);
+    expect(g.stream.writableLength).toBeGreaterThan(0); // the guest's own writes wait
+    h.stream.resume();
+    const total = offered + chunk.length;
+    expect((await h.reader.bytes(total)).length).toBe(total);
+  });
+
   it('a reset on one side closes the other at once', async () => {
     const { dial } = makeRelay();
     const h = await host(dial);
@@ -299,6 +319,33 @@ describe('relay: lifetimes and limits (section 9)', () => {
     for (let i = 0; i < 520; i++) next.push(Number((await host(dial)).nameplate));
     expect(next.slice(0, 500).filter((n) => n > 999 || first.has(String(n)))).toEqual([]);
     expect(next.slice(500).some((n) => n > 999)).toBe(true);
+  });
+});
+
+describe('relay: any bytes, any split (property)', () => {
+  it('answers one frame (a request\'s answer or E_RELAY_REQUEST) or waits; never throws', async () => {
+    const input = fc.tuple(
+      fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.constantFrom(hostRequest(), joinRequest('5'), Buffer.concat([joinRequest('5'), Buffer.from([0])]))),
+      fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 20 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(input, async ([bytes, cuts]) => {
+        const { dial } = makeRelay({ requestTimeoutMs: 20, postedWaitMs: 20, drainMs: 5 });
+        const side = dial();
+        let offset = 0;
+        for (const cut of cuts) {
+          side.stream.write(Buffer.from(bytes.subarray(offset, offset + cut)));
+          offset += cut;
+        }
+        if (offset < bytes.length) side.stream.write(Buffer.from(bytes.subarray(offset)));
+        const left = await side.reader.end(); // a refusal, the request timeout or the posted wait ends it
+        if (left.length > 0) {
+          const answer = JSON.parse(left.subarray(4, 4 + left.readUInt32BE(0)).toString()) as Record<string, unknown>;
+          expect(answer.ok === true || answer.error === 'E_RELAY_REQUEST' || answer.error === 'E_RELAY_NAMEPLATE').toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 
