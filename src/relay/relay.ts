@@ -152,7 +152,7 @@ export class Relay {
     connection.received = Buffer.alloc(0);
     // Bytes after the request and before `paired` refuse it, whenever they come (section 9).
     connection.onBytes = () => this.#refuse(connection, 'E_RELAY_REQUEST', 'not a valid relay request: bytes before pairing');
-    const parsed = parseRelayRequest(received.subarray(FRAME_HEADER_BYTES));
+    const parsed = parseRelayRequest(received.subarray(FRAME_HEADER_BYTES, frameBytes));
     if (!parsed.ok) return this.#refuseWith(connection, parsed.refusal);
     if (this.#stopping) return this.#refuse(connection, 'E_RELAY_FULL', SHUTTING_DOWN);
     if (!this.#requestsPerAddress.tryAdd(connection.address, this.limits.maxRequestsPerAddressPerMinute)) {
