@@ -121,6 +121,21 @@ describe('sealdrop relay', () => {
     expect((await ask(sd, port, joinRequest('7'))).error).toBe('E_RELAY_RATE');
   });
 
+  e2e('listens on [::1] and says so in brackets', async ({ sd }) => {
+    const relay = sd.run(['relay', '--host', '::1', '--port', '0', '--quiet']);
+    const [, port] = await relay.waitForLine('stderr', /^Relay listening on \[::1\]:(\d+)$/);
+    const socket = connect({ host: '::1', port: Number(port) });
+    sd.sockets.push(socket);
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    const reader = new RelayReader(socket);
+    socket.write(hostRequest());
+    expect(await reader.answer()).toMatchObject({ ok: true });
+    relay.kill('SIGINT');
+    await relay.expectExit(0);
+    expect(relay.stdout).toBe(''); // --quiet: no log
+  });
+
   e2e('refuses a ttl below 60 seconds', async ({ sd }) => {
     const result = await sd.runToEnd(['relay', '--host', LOOPBACK, '--port', '0', '--ttl', '5']);
     expect(result.code).toBe(2);
