@@ -114,3 +114,14 @@ describe('the protocol and crypto layers', () => {
     expect(shown(imports.filter(above))).toEqual([]);
   });
 });
+
+describe('the relay layer', () => {
+  // The relay pairs byte streams (section 9): it never sees a session or a file, and knows no
+  // socket, so that a WebSocket can be handed to it as a TCP connection is.
+  it('imports nothing of cli, session, files or channel, and neither node:fs nor node:net', () => {
+    const imports = sourceFiles(path.join(SRC, 'relay')).flatMap(importsOf);
+    expect(imports.length).toBeGreaterThan(5);
+    expect(shown(imports.filter((i) => ['cli', 'session', 'files', 'channel'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
+    expect(shown(imports.filter((i) => isFileSystemOrNetwork(i.specifier)))).toEqual([]);
+  });
+});

@@ -49,8 +49,9 @@ export class TcpListener implements IncomingStreams {
     });
   }
 
-  static async open(host: string, port: number): Promise<TcpListener> {
-    const server = net.createServer({ noDelay: true });
+  /** `allowHalfOpen`: a peer's end of stream leaves our sending side open (a relay passes it on). */
+  static async open(host: string, port: number, options: { allowHalfOpen?: boolean } = {}): Promise<TcpListener> {
+    const server = net.createServer({ noDelay: true, allowHalfOpen: options.allowHalfOpen ?? false });
     server.listen({ host, port });
     try {
       await once(server, 'listening'); // rejects with the server's 'error'

@@ -13,6 +13,7 @@ import type YargsFactory from 'yargs/yargs';
 import { SealdropError } from '../errors.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../channel/idle-watch.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../channel/handshake-timeout.js';
+import { DEFAULT_RELAY_LIMITS, MIN_PAIR_IDLE_SECONDS, MIN_PAIRINGS_PER_NAMEPLATE_PER_MINUTE, MIN_POSTED_WAIT_SECONDS, MIN_TTL_SECONDS } from '../relay/limits.js';
 import { EXIT_OK } from './exit-status.js';
 import { reportFailure } from './failure-report.js';
 import { interruption } from './interrupt.js';
@@ -73,12 +74,47 @@ async function main(argv: string[]): Promise<number> {
         (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text, idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
+        'relay',
+        'Run a relay (PROTOCOL.md section 9): pair two peers that both connect out and copy their sealed bytes; logs events as JSON lines on stdout (--quiet: no log)',
+        (y) =>
+          y
+            .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on' })
+            .option('port', { alias: 'p', type: 'number', default: 7879, describe: 'TCP port to listen on (0 picks a free one)' })
+            .option('ttl', { type: 'number', default: DEFAULT_RELAY_LIMITS.ttlMs / 1000, describe: `Seconds a nameplate is kept while its host has no connection there (at least ${MIN_TTL_SECONDS})` })
+            .option('posted-wait', { type: 'number', default: DEFAULT_RELAY_LIMITS.postedWaitMs / 1000, describe: `Seconds a posted connection may wait for a guest (at least ${MIN_POSTED_WAIT_SECONDS})` })
+            .option('pair-idle', { type: 'number', default: DEFAULT_RELAY_LIMITS.pairIdleMs / 1000, describe: `Seconds a pair may stay silent both ways before it is closed (at least ${MIN_PAIR_IDLE_SECONDS})` })
+            .option('max-nameplates', { type: 'number', default: DEFAULT_RELAY_LIMITS.maxNameplates, describe: 'Nameplates held at once' })
+            .option('max-connections', { type: 'number', default: DEFAULT_RELAY_LIMITS.maxConnections, describe: 'Open connections in all' })
+            .option('max-connections-per-address', { type: 'number', default: DEFAULT_RELAY_LIMITS.maxConnectionsPerAddress, describe: 'Open connections from one source address' })
+            .option('max-requests-per-minute', { type: 'number', default: DEFAULT_RELAY_LIMITS.maxRequestsPerAddressPerMinute, describe: 'Requests from one source address per minute' })
+            .option('max-joins-per-minute', { type: 'number', default: DEFAULT_RELAY_LIMITS.maxPairingsPerNameplatePerMinute, describe: `Joins that pair, per nameplate per minute (at least ${MIN_PAIRINGS_PER_NAMEPLATE_PER_MINUTE})` })
+            .option('max-bytes-per-pair', { type: 'number', describe: 'Bytes both ways after which a pair is closed (default: no limit)' })
+            .option('grace', { type: 'number', default: 30, describe: 'Seconds running pairs may go on after SIGTERM or Ctrl-C' })
+            .check((a) => checkPort(a.port) && checkRelayLimits(a)),
+        async (a) => {
+          output = await Output.create({ quiet: a.quiet, json: a.json });
+          const limits = {
+            ttlMs: a.ttl * 1000,
+            postedWaitMs: a['posted-wait'] * 1000,
+            pairIdleMs: a['pair-idle'] * 1000,
+            maxNameplates: a['max-nameplates'],
+            maxConnections: a['max-connections'],
+            maxConnectionsPerAddress: a['max-connections-per-address'],
+            maxRequestsPerAddressPerMinute: a['max-requests-per-minute'],
+            maxPairingsPerNameplatePerMinute: a['max-joins-per-minute'],
+            maxBytesPerPair: a['max-bytes-per-pair'] ?? Infinity,
+          };
+          // Not raced with interruption(): a signal here is the graceful stop, and exits 0.
+          await (await import('./commands/relay.js')).runRelay({ host: a.host, port: a.port, limits, graceSeconds: a.grace, quiet: a.quiet }, output);
+        },
+      )
+      .command(
         'hash <files..>',
         'Print SHA-256 digests in the format of sha256sum',
         (y) => y.positional('files', { type: 'string', array: true, demandOption: true }),
         (a) => run(async (out) => (await import('./commands/hash.js')).runHash(a.files, out), a),
       )
-      .demandCommand(1, 'Choose a command: receive, send or hash')
+      .demandCommand(1, 'Choose a command: receive, send, relay or hash')
       .strict()
       .help()
       .alias('help', 'h')
@@ -103,6 +139,24 @@ const IDLE_TIMEOUT_OPTION = {
 
 function checkIdleTimeout(seconds: number): true {
   if (!(seconds > 0) || !Number.isFinite(seconds)) throw new SealdropError('E_USAGE', `--idle-timeout must be a number of seconds above 0, got ${seconds}`);
+  return true;
+}
+
+/** Section 9's floors: ttl ≥ 60 s, a posted wait ≥ 10 min, a silent pair ≥ 15 min, ≥ 10 pairing joins a minute. */
+function checkRelayLimits(a: Record<string, unknown>): true {
+  const atLeast = (name: string, min: number, integer = false) => {
+    const value = a[name] as number | undefined;
+    if (value === undefined) return;
+    if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+      throw new SealdropError('E_USAGE', `--${name} must be ${integer ? 'a whole number' : 'a number'} of at least ${min}, got ${value}`);
+    }
+  };
+  atLeast('ttl', MIN_TTL_SECONDS);
+  atLeast('posted-wait', MIN_POSTED_WAIT_SECONDS);
+  atLeast('pair-idle', MIN_PAIR_IDLE_SECONDS);
+  atLeast('max-joins-per-minute', MIN_PAIRINGS_PER_NAMEPLATE_PER_MINUTE, true);
+  for (const name of ['max-nameplates', 'max-connections', 'max-connections-per-address', 'max-requests-per-minute', 'max-bytes-per-pair']) atLeast(name, 1, true);
+  atLeast('grace', 0);
   return true;
 }
 

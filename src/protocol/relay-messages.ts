@@ -1,0 +1,163 @@
+/**
+ * Relay frames (PROTOCOL.md section 9): the one request a client sends before pairing, and the
+ * relay's answers. Pure: bytes in, a typed request or a typed refusal out. A relay frame is a
+ * frame of section 2 whose payload is a UTF-8 JSON object of 2 to 1024 bytes; the JSON rules of
+ * section 5 apply (unknown fields are ignored; a repeated key is refused, which section 5 allows,
+ * so that no two implementations can read one request two ways).
+ */
+import { encodeFrame } from './frames.js';
+
+export const MIN_RELAY_FRAME_BYTES = 2;
+export const MAX_RELAY_FRAME_BYTES = 1024;
+export const RELAY_VERSION = 1;
+
+/** The error codes of section 9's table. */
+export const RELAY_ERROR_CODES = [
+  'E_RELAY_REQUEST',
+  'E_RELAY_NAMEPLATE',
+  'E_RELAY_TOKEN',
+  'E_RELAY_BUSY',
+  'E_RELAY_FULL',
+  'E_RELAY_RATE',
+  'E_RELAY_TIMEOUT',
+] as const;
+export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
+
+/** A nameplate: 1 to 6 ASCII digits, no leading zero (section 9). */
+const NAMEPLATE = /^[1-9][0-9]{0,5}$/;
+/** A token: 128 bits as exactly 32 lowercase hex digits. */
+const TOKEN = /^[0-9a-f]{32}$/;
+
+export type RelayRequest =
+  | { readonly op: 'host'; readonly nameplate?: undefined; readonly token?: undefined }
+  | { readonly op: 'host'; readonly nameplate: string; readonly token: string }
+  | { readonly op: 'join'; readonly nameplate: string }
+  | { readonly op: 'release'; readonly nameplate: string; readonly token: string };
+
+export interface RelayRefusal {
+  readonly code: RelayErrorCode;
+  readonly message: string;
+}
+
+export type ParsedRelayRequest = { readonly ok: true; readonly request: RelayRequest } | { readonly ok: false; readonly refusal: RelayRefusal };
+
+/** Whether a frame length read from the wire may be a relay frame; else refuse it unread. */
+export function isRelayFrameLength(length: number): boolean {
+  return length >= MIN_RELAY_FRAME_BYTES && length <= MAX_RELAY_FRAME_BYTES;
+}
+
+export function relayFrameLengthRefusal(length: number): RelayRefusal {
+  return badRequest(`a request of ${length} bytes (allowed: ${MIN_RELAY_FRAME_BYTES} to ${MAX_RELAY_FRAME_BYTES})`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Parses a request payload. Never throws: anything malformed is an E_RELAY_REQUEST refusal. */
+export function parseRelayRequest(payload: Uint8Array): ParsedRelayRequest {
+  if (!isRelayFrameLength(payload.length)) return refused(relayFrameLengthRefusal(payload.length));
+  let text: string;
+  let value: unknown;
+  try {
+    text = utf8.decode(payload);
+    value = JSON.parse(text);
+  } catch {
+    return refused(badRequest('the request is not UTF-8 JSON'));
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return refused(badRequest('the request is not a JSON object'));
+  if (hasRepeatedKey(text)) return refused(badRequest('the request repeats a key'));
+  const fields = value as Record<string, unknown>;
+  if (fields.relay !== RELAY_VERSION) return refused(badRequest('not relay protocol version 1'));
+  const nameplate = field(fields, 'nameplate');
+  const token = field(fields, 'token');
+  if (nameplate !== undefined && (typeof nameplate !== 'string' || !NAMEPLATE.test(nameplate))) return refused(badRequest('a bad nameplate'));
+  if (token !== undefined && (typeof token !== 'string' || !TOKEN.test(token))) return refused(badRequest('a bad token'));
+  switch (field(fields, 'op')) {
+    case 'host':
+      if (nameplate === undefined && token === undefined) return accepted({ op: 'host' });
+      if (nameplate !== undefined && token !== undefined) return accepted({ op: 'host', nameplate, token });
+      return refused(badRequest('a host request names both a nameplate and its token, or neither'));
+    case 'join':
+      if (nameplate === undefined) return refused(badRequest('a join names a nameplate'));
+      return accepted({ op: 'join', nameplate });
+    case 'release':
+      if (nameplate === undefined || token === undefined) return refused(badRequest('a release names a nameplate and its token'));
+      return accepted({ op: 'release', nameplate, token });
+    default:
+      return refused(badRequest('an unknown op'));
+  }
+}
+
+/** An own property only: `{"__proto__": ...}` or inherited names are not fields. */
+function field(fields: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(fields, name) ? fields[name] : undefined;
+}
+
+/**
+ * Whether any object in the JSON text repeats a key. JSON.parse keeps the last of two; refusing
+ * them instead means no reader can see another request in the same bytes. The text is already
+ * known to be valid JSON, so a scan of strings and brackets is enough.
+ */
+function hasRepeatedKey(text: string): boolean {
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = stack.at(-1) instanceof Set;
+    } else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (expectKey) {
+        const keys = stack.at(-1)!;
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) return true;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = end;
+    }
+  }
+  return false;
+}
+
+function accepted(request: RelayRequest): ParsedRelayRequest {
+  return { ok: true, request };
+}
+
+function refused(refusal: RelayRefusal): ParsedRelayRequest {
+  return { ok: false, refusal };
+}
+
+function badRequest(what: string): RelayRefusal {
+  return { code: 'E_RELAY_REQUEST', message: `not a valid relay request: ${what}` };
+}
+
+function jsonFrame(value: object): Buffer {
+  return encodeFrame(Buffer.from(JSON.stringify(value), 'utf8'));
+}
+
+/** The answer to a host request: the nameplate, its token (lowercase hex) and ttl in seconds. */
+export function encodeHosted(nameplate: string, token: string, ttlSeconds: number): Buffer {
+  return jsonFrame({ ok: true, nameplate, token, ttl: ttlSeconds });
+}
+
+/** The answer to a release. */
+export function encodeReleased(): Buffer {
+  return jsonFrame({ ok: true });
+}
+
+/** Sent to both connections of a pair; the relay sends nothing after it. */
+export function encodePaired(): Buffer {
+  return jsonFrame({ paired: true });
+}
+
+export function encodeRefusal(refusal: RelayRefusal): Buffer {
+  return jsonFrame({ ok: false, error: refusal.code, message: refusal.message });
+}
