@@ -73,12 +73,23 @@ async function main(argv: string[]): Promise<number> {
         (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text, idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
-        'hash <files..>',
-        'Print SHA-256 digests in the format of sha256sum',
-        (y) => y.positional('files', { type: 'string', array: true, demandOption: true }),
-        (a) => run(async (out) => (await import('./commands/hash.js')).runHash(a.files, out), a),
+        'hash [files..]',
+        'Print SHA-256 digests in the format of sha256sum, or check files against such a list',
+        (y) =>
+          y
+            .positional('files', { type: 'string', array: true, default: [] as string[], describe: 'Files to hash' })
+            .option('check', { alias: 'c', type: 'string', describe: 'Check the files this list names (sha256sum format; - for standard input)' })
+            .check((a) => checkHashArguments(a.files, a.check))
+            .example('$0 hash report.pdf', 'Print its SHA-256 line, as sha256sum does')
+            .example('$0 hash --check received.sha256', 'Check the files a list names (written by sha256sum, send, or receive --sums); exit status 1 if any differs or is missing'),
+        (a) =>
+          run(async (out) => {
+            const hash = await import('./commands/hash.js');
+            return a.check === undefined ? hash.runHash(a.files, out) : hash.runHashCheck(a.check, out);
+          }, a),
       )
-      .demandCommand(1, 'Choose a command: receive, send or hash')
+      .completion('completion', 'Print a bash or zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
+      .demandCommand(1, 'Choose a command: receive, send, hash or completion')
       .strict()
       .help()
       .alias('help', 'h')
@@ -103,6 +114,11 @@ const IDLE_TIMEOUT_OPTION = {
 
 function checkIdleTimeout(seconds: number): true {
   if (!(seconds > 0) || !Number.isFinite(seconds)) throw new SealdropError('E_USAGE', `--idle-timeout must be a number of seconds above 0, got ${seconds}`);
+  return true;
+}
+
+function checkHashArguments(files: readonly string[], check: string | undefined): true {
+  if ((check === undefined) === (files.length === 0)) throw new SealdropError('E_USAGE', 'give either FILE... or --check LIST, not both and not neither');
   return true;
 }
 

@@ -1,8 +1,9 @@
 /**
- * Where a command's words go. Results (hash lines, a received text, or the single --json object)
- * go to stdout; everything for the person watching (notes, warnings, spinner, bars) goes to
- * stderr, and only when it is a terminal is anything animated (the spinner and bar libraries are
- * then loaded; a script or a pipe does not pay for them at start-up).
+ * Where a command's words go. Results (hash lines, a received text, or with --json the events and
+ * then the result, one JSON object a line) go to stdout; everything for the person watching
+ * (notes, warnings, spinner, bars) goes to stderr, and only when it is a terminal is anything
+ * animated (the spinner and bar libraries are then loaded; a script or a pipe does not pay for
+ * them at start-up).
  */
 import { forDisplay, jsonForDisplay } from '../protocol/display.js';
 import type { TransferProgress } from '../session/progress.js';
@@ -53,9 +54,17 @@ export class Output {
     if (!this.options.json) process.stdout.write(`${line}\n`);
   }
 
-  /** The one JSON object of --json, with no character a terminal would obey (section 5). */
+  /** The result of --json: the last line on stdout, with no character a terminal would obey (section 5). */
   jsonResult(value: object): void {
     if (this.options.json) process.stdout.write(`${jsonForDisplay(value)}\n`);
+  }
+
+  /**
+   * With --json, one line on stdout for something that just happened (`{"event": name, ...}`), so
+   * a script can follow a transfer before its result; escaped as the result is.
+   */
+  event(name: string, fields: object = {}): void {
+    if (this.options.json) process.stdout.write(`${jsonForDisplay({ event: name, ...fields })}\n`);
   }
 
   spin(text: string): void {
