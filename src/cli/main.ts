@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       .scriptName('sealdrop')
       .usage('$0 <command> [options]\n\nEnd-to-end encrypted file and text transfer with a short one-time code.')
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No spinner, bars or notes; results and errors only' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object with the result on stdout' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON on stdout, one object a line: events as they happen, the result last' })
       .command(
         'receive',
         'Wait for a sender: print a one-time code and the command to run on the other machine',
@@ -56,7 +56,10 @@ async function main(argv: string[]): Promise<number> {
             .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
             .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
-            .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout'])),
+            .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout']))
+            .example('$0 receive --out ~/Downloads', 'Show a code, wait for a sender, ask before saving into ~/Downloads')
+            .example('$0 receive --yes --sums got.sha256', 'Accept without asking; write the files\' SHA-256 lines to got.sha256, for `sealdrop hash --check got.sha256` where they came from')
+            .example('$0 receive --yes --json > log.jsonl', 'For a script: a JSON object a line (the code, the offer, progress, each file verified), the result last'),
         (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'], idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
@@ -69,7 +72,10 @@ async function main(argv: string[]): Promise<number> {
             .option('code', { type: 'string', describe: 'The code the receiver shows (else SEALDROP_CODE, else asked)' })
             .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
-            .check((a) => checkIdleTimeout(a['idle-timeout'])),
+            .check((a) => checkIdleTimeout(a['idle-timeout']))
+            .example('$0 send a.pdf pics/ --to 10.0.0.5:7878', 'Send a file and a directory; type the code the receiver shows when asked')
+            .example('$0 send --text "hi" --to 10.0.0.5:7878', 'Send a text message')
+            .example('SEALDROP_CODE=… $0 send * --to [::1]:7878', 'Send every file here over IPv6, the code from the environment (a --code would be in the process list for every user to see)'),
         (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text, idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
