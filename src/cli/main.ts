@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
             .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
             .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
+            .option('sums', { type: 'string', describe: 'Write the received files\' SHA-256 lines to this new file, for `sealdrop hash --check` on the sending machine' })
             .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout']))
             .example('$0 receive --out ~/Downloads', 'Show a code, wait for a sender, ask before saving into ~/Downloads')
             .example('$0 receive --yes --sums got.sha256', 'Accept without asking; write the files\' SHA-256 lines to got.sha256, for `sealdrop hash --check got.sha256` where they came from')

@@ -5,6 +5,7 @@ import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { DirectorySink } from '../../files/directory-sink.js';
+import { SumsFile } from '../../files/sums-file.js';
 import { TcpListener } from '../../channel/tcp.js';
 import { Gate, type GateEvent } from '../../session/gate.js';
 import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
@@ -29,6 +30,8 @@ export interface ReceiveArguments {
   readonly handshakeTimeout: number;
   /** Seconds a sender that owes a record may stay silent. */
   readonly idleTimeout: number;
+  /** Where to write the received files' sha256sum lines (a new file). */
+  readonly sums?: string;
 }
 
 export async function runReceive(args: ReceiveArguments, output: Output): Promise<void> {
@@ -38,7 +41,11 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   const destination = await DirectorySink.open(args.out, args.overwrite);
   // A chosen code guards the files as well as a generated one only if it takes as many guesses.
   if (given !== null) assertStrongCode(given.bytes);
-  const listener = await TcpListener.open(args.host, args.port);
+  const sums = args.sums === undefined ? null : await SumsFile.create(args.sums);
+  const listener = await TcpListener.open(args.host, args.port).catch(async (error: unknown) => {
+    await sums?.abandon();
+    throw error;
+  });
   const interrupted = new AbortController();
   const removeCleanup = onInterrupt(() => {
     interrupted.abort(new SealdropError('E_INTERRUPTED', 'interrupted'));
@@ -71,11 +78,12 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
           output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`),
       },
     );
-    report(result, destination.root, output);
+    await report(result, destination.root, sums, output);
   } finally {
     removeCleanup();
     output.finish();
     await listener.close();
+    await sums?.abandon();
   }
 }
 
@@ -152,7 +160,7 @@ async function decide(offer: OfferToDecide, args: ReceiveArguments, output: Outp
   return (await confirm(`The offer ${allows.join(', and ')}. Accept ${what} and merge?`)) ? 'merge' : 'decline';
 }
 
-function report(result: ReceiveResult, root: string, output: Output): void {
+async function report(result: ReceiveResult, root: string, sums: SumsFile | null, output: Output): Promise<void> {
   output.finish();
   switch (result.kind) {
     case 'declined':
@@ -160,10 +168,12 @@ function report(result: ReceiveResult, root: string, output: Output): void {
     case 'text':
       // Line breaks are ours to draw (one result line each); every other control is replaced.
       for (const line of result.text.split(/\r?\n/)) output.result(forDisplay(line));
+      if (sums !== null) output.warn(`a text arrived, not files: no list written to ${sums.path}`);
       output.jsonResult({ ok: true, kind: 'text', text: result.text });
       return;
     case 'files':
       for (const file of result.files) output.result(sha256sumLine(file.sha256, file.path));
+      await sums?.write(result.files.map((file) => sha256sumLine(file.sha256, file.path)));
       output.info(`Received and verified ${plural(result.files.length, 'file')} (${formatBytes(result.totalBytes)}) in ${root}`);
       if (!result.receiptSent) output.warn('the connection ended before the sender could be told: it will report that the transfer failed, though every file arrived, verified');
       output.jsonResult({
