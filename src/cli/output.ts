@@ -8,6 +8,7 @@
 import { forDisplay, jsonForDisplay } from '../protocol/display.js';
 import type { TransferProgress } from '../session/progress.js';
 import type { Animation } from './animation.js';
+import { PROGRESS_EVENT_INTERVAL_MS, Throttle } from './throttle.js';
 
 export interface OutputOptions {
   readonly quiet: boolean;
@@ -15,6 +16,8 @@ export interface OutputOptions {
 }
 
 export class Output {
+  readonly #progressEvents = new Throttle(PROGRESS_EVENT_INTERVAL_MS);
+
   private constructor(
     private readonly options: OutputOptions,
     private readonly animation: Animation | null,
@@ -71,8 +74,13 @@ export class Output {
     this.animation?.spin(text);
   }
 
+  /** The bars on a terminal; with --json a `progress` event, at most a few a second. */
   progress(update: TransferProgress): void {
     this.animation?.progress(update);
+    if (this.options.json && this.#progressEvents.ready()) {
+      const { index, path, fileSize, doneBytes, totalBytes } = update;
+      this.event('progress', { index, path, fileSize, doneBytes, totalBytes });
+    }
   }
 
   /** Ends any spinner or bars so the next line starts clean. */
