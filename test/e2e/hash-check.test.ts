@@ -71,6 +71,20 @@ describe.concurrent('sealdrop hash --check', { timeout: 20_000 }, () => {
     expect(lines).toEqual([...files.map((file, i) => ({ event: 'checked', line: i + 1, ...file })), { ok: true, files, malformedLines: [4] }]);
   });
 
+  e2e.runIf(HAVE_SHA256SUM)('names sha256sum escaped (a backslash, a line feed) are read back and shown as sha256sum -c shows them', async ({ sd, expect }) => {
+    const names = ['back\\slash', 'line\nfeed', 'plain'];
+    for (const name of names) writeFileSync(path.join(sd.ws.src, name), name);
+    const list = spawnSync('sha256sum', names, { cwd: sd.ws.src, encoding: 'utf8' }).stdout;
+    expect(list).toMatch(/^\\[0-9a-f]{64} {2}back\\\\slash$/m); // sha256sum escaped it
+    writeFileSync(path.join(sd.ws.root, 'escaped'), list);
+    const ours = await sd.runToEnd(['hash', ...names], { cwd: sd.ws.src });
+    expect(ours.stdout).toBe(list); // `sealdrop hash` writes the same lines
+    const { code, stdout, stderr } = await sd.runToEnd(['hash', '--check', '../escaped'], { cwd: sd.ws.src });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toBe('back\\slash: OK\n\\line\\nfeed: OK\nplain: OK\n');
+    expect(sha256sumCheck('../escaped', sd.ws.src)).toEqual({ stdout, status: 0 });
+  });
+
   e2e('reads the list from standard input with -', async ({ sd, expect }) => {
     const list = writeFiles(sd);
     const run = spawnSync(process.execPath, [SEALDROP_BIN, 'hash', '-c', '-'], { cwd: sd.ws.src, input: list, encoding: 'utf8' });
