@@ -1,4 +1,5 @@
 /** Small text formatters shared by the commands. */
+import { formatChecksumLine } from '../protocol/checksum-lines.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
 
@@ -12,9 +13,9 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** One line exactly as `sha256sum` prints it: digest, two spaces, name. */
+/** One line exactly as `sha256sum` prints it: digest, two spaces, name (escaped as it escapes one). */
 export function sha256sumLine(sha256: string, name: string): string {
-  return `${sha256}  ${name}`;
+  return formatChecksumLine(sha256, name);
 }
 
 export function plural(count: number, noun: string): string {

@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
       .scriptName('sealdrop')
       .usage('$0 <command> [options]\n\nEnd-to-end encrypted file and text transfer with a short one-time code.')
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No spinner, bars or notes; results and errors only' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object with the result on stdout' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON on stdout, one object a line: events as they happen, the result last' })
       .command(
         'receive',
         'Wait for a sender: print a one-time code and the command to run on the other machine',
@@ -57,7 +57,11 @@ async function main(argv: string[]): Promise<number> {
             .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
             .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
-            .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout'])),
+            .option('sums', { type: 'string', describe: 'Write the received files\' SHA-256 lines to this new file, for `sealdrop hash --check` on the sending machine' })
+            .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout']))
+            .example('$0 receive --out ~/Downloads', 'Show a code, wait for a sender, ask before saving into ~/Downloads')
+            .example('$0 receive --yes --sums got.sha256', 'Accept without asking; write the files\' SHA-256 lines to got.sha256, for `sealdrop hash --check got.sha256` where they came from')
+            .example('$0 receive --yes --json > log.jsonl', 'For a script: a JSON object a line (the code, the offer, progress, each file verified), the result last'),
         (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'], idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
@@ -70,7 +74,10 @@ async function main(argv: string[]): Promise<number> {
             .option('code', { type: 'string', describe: 'The code the receiver shows (else SEALDROP_CODE, else asked)' })
             .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
-            .check((a) => checkIdleTimeout(a['idle-timeout'])),
+            .check((a) => checkIdleTimeout(a['idle-timeout']))
+            .example('$0 send a.pdf pics/ --to 10.0.0.5:7878', 'Send a file and a directory; type the code the receiver shows when asked')
+            .example('$0 send --text "hi" --to 10.0.0.5:7878', 'Send a text message')
+            .example('SEALDROP_CODE=… $0 send * --to [::1]:7878', 'Send every file here over IPv6, the code from the environment (a --code would be in the process list for every user to see)'),
         (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text, idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
@@ -90,7 +97,9 @@ async function main(argv: string[]): Promise<number> {
             .option('max-joins-per-minute', { type: 'number', default: DEFAULT_RELAY_LIMITS.maxPairingsPerNameplatePerMinute, describe: `Joins that pair, per nameplate per minute (at least ${MIN_PAIRINGS_PER_NAMEPLATE_PER_MINUTE})` })
             .option('max-bytes-per-pair', { type: 'number', describe: 'Bytes both ways after which a pair is closed (default: no limit)' })
             .option('grace', { type: 'number', default: 30, describe: 'Seconds running pairs may go on after SIGTERM or Ctrl-C' })
-            .check((a) => checkPort(a.port) && checkRelayLimits(a)),
+            .check((a) => checkPort(a.port) && checkRelayLimits(a))
+            .example('$0 relay', 'Relay on every address, port 7879, logging JSON lines to stdout')
+            .example('$0 relay --port 443 --max-bytes-per-pair 10000000000 --quiet', 'On port 443, cutting off a pair after 10 GB, with no log'),
         async (a) => {
           output = await Output.create({ quiet: a.quiet, json: a.json });
           const limits = {
@@ -109,12 +118,23 @@ async function main(argv: string[]): Promise<number> {
         },
       )
       .command(
-        'hash <files..>',
-        'Print SHA-256 digests in the format of sha256sum',
-        (y) => y.positional('files', { type: 'string', array: true, demandOption: true }),
-        (a) => run(async (out) => (await import('./commands/hash.js')).runHash(a.files, out), a),
+        'hash [files..]',
+        'Print SHA-256 digests in the format of sha256sum, or check files against such a list',
+        (y) =>
+          y
+            .positional('files', { type: 'string', array: true, default: [] as string[], describe: 'Files to hash' })
+            .option('check', { alias: 'c', type: 'string', describe: 'Check the files this list names (sha256sum format; - for standard input)' })
+            .check((a) => checkHashArguments(a.files, a.check))
+            .example('$0 hash report.pdf', 'Print its SHA-256 line, as sha256sum does')
+            .example('$0 hash --check received.sha256', 'Check the files a list names (written by sha256sum, send, or receive --sums); exit status 1 if any differs or is missing'),
+        (a) =>
+          run(async (out) => {
+            const hash = await import('./commands/hash.js');
+            return a.check === undefined ? hash.runHash(a.files, out) : hash.runHashCheck(a.check, out);
+          }, a),
       )
-      .demandCommand(1, 'Choose a command: receive, send, relay or hash')
+      .completion('completion', 'Print a bash or zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
+      .demandCommand(1, 'Choose a command: receive, send, relay, hash or completion')
       .strict()
       .help()
       .alias('help', 'h')
@@ -157,6 +177,11 @@ function checkRelayLimits(a: Record<string, unknown>): true {
   atLeast('max-joins-per-minute', MIN_PAIRINGS_PER_NAMEPLATE_PER_MINUTE, true);
   for (const name of ['max-nameplates', 'max-connections', 'max-connections-per-address', 'max-requests-per-minute', 'max-bytes-per-pair']) atLeast(name, 1, true);
   atLeast('grace', 0);
+  return true;
+}
+
+function checkHashArguments(files: readonly string[], check: string | undefined): true {
+  if ((check === undefined) === (files.length === 0)) throw new SealdropError('E_USAGE', 'give either FILE... or --check LIST, not both and not neither');
   return true;
 }
 

@@ -1,12 +1,14 @@
 /**
- * Where a command's words go. Results (hash lines, a received text, or the single --json object)
- * go to stdout; everything for the person watching (notes, warnings, spinner, bars) goes to
- * stderr, and only when it is a terminal is anything animated (the spinner and bar libraries are
- * then loaded; a script or a pipe does not pay for them at start-up).
+ * Where a command's words go. Results (hash lines, a received text, or with --json the events and
+ * then the result, one JSON object a line) go to stdout; everything for the person watching
+ * (notes, warnings, spinner, bars) goes to stderr, and only when it is a terminal is anything
+ * animated (the spinner and bar libraries are then loaded; a script or a pipe does not pay for
+ * them at start-up).
  */
 import { forDisplay, jsonForDisplay } from '../protocol/display.js';
 import type { TransferProgress } from '../session/progress.js';
 import type { Animation } from './animation.js';
+import { PROGRESS_EVENT_INTERVAL_MS, Throttle } from './throttle.js';
 
 export interface OutputOptions {
   readonly quiet: boolean;
@@ -14,6 +16,8 @@ export interface OutputOptions {
 }
 
 export class Output {
+  readonly #progressEvents = new Throttle(PROGRESS_EVENT_INTERVAL_MS);
+
   private constructor(
     private readonly options: OutputOptions,
     private readonly animation: Animation | null,
@@ -53,17 +57,30 @@ export class Output {
     if (!this.options.json) process.stdout.write(`${line}\n`);
   }
 
-  /** The one JSON object of --json, with no character a terminal would obey (section 5). */
+  /** The result of --json: the last line on stdout, with no character a terminal would obey (section 5). */
   jsonResult(value: object): void {
     if (this.options.json) process.stdout.write(`${jsonForDisplay(value)}\n`);
+  }
+
+  /**
+   * With --json, one line on stdout for something that just happened (`{"event": name, ...}`), so
+   * a script can follow a transfer before its result; escaped as the result is.
+   */
+  event(name: string, fields: object = {}): void {
+    if (this.options.json) process.stdout.write(`${jsonForDisplay({ event: name, ...fields })}\n`);
   }
 
   spin(text: string): void {
     this.animation?.spin(text);
   }
 
+  /** The bars on a terminal; with --json a `progress` event, at most a few a second. */
   progress(update: TransferProgress): void {
     this.animation?.progress(update);
+    if (this.options.json && this.#progressEvents.ready()) {
+      const { index, path, fileSize, doneBytes, totalBytes } = update;
+      this.event('progress', { index, path, fileSize, doneBytes, totalBytes });
+    }
   }
 
   /** Ends any spinner or bars so the next line starts clean. */

@@ -12,6 +12,7 @@ import { Intent } from '../../src/protocol/handshake-messages.js';
 import { encodeFilesOffer, encodeTextOffer } from '../../src/protocol/messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { sha256Hex } from '../support/files.js';
+import { parseJsonLines } from '../support/json-lines.js';
 import { stdioOfEachTest } from '../support/stdio.js';
 import { TestPeer } from '../support/test-peer.js';
 
@@ -40,7 +41,7 @@ async function expectRecord(peer: TestPeer, type: number) {
 }
 
 describe('sealdrop receive --json', () => {
-  it('prints {"ok":true,"kind":"files","destination","totalBytes","files","topLevel"} for received files', async () => {
+  it('prints its events, then {"ok":true,"kind":"files","destination","totalBytes","files","topLevel"} last, for received files', async () => {
     const { peer, receiving } = await receiveFromPeer();
     const content = Buffer.from('the report\n');
     const entries = [{ path: 'docs/report.txt', size: content.length, mode: 0o644, mtime: 1_700_000_000_000 }];
@@ -52,7 +53,10 @@ describe('sealdrop receive --json', () => {
     peer.send(RecordType.DONE, {});
     await expectRecord(peer, RecordType.RECEIPT);
     await receiving;
-    expect(stdio.stdout).toBe(
+    const { events, result } = parseJsonLines(stdio.stdout);
+    expect(events.map((e) => e.event)).toEqual(['code', 'connection', 'secured', 'offer', 'progress', 'verified']); // one DATA record: one progress
+    expect(events.at(-1)).toEqual({ event: 'verified', path: 'docs/report.txt', size: content.length, sha256: sha256Hex(content) });
+    expect(JSON.stringify(result)).toBe(
       `${JSON.stringify({
         ok: true,
         kind: 'files',
@@ -60,7 +64,7 @@ describe('sealdrop receive --json', () => {
         totalBytes: content.length,
         files: [{ path: 'docs/report.txt', size: content.length, sha256: sha256Hex(content) }],
         topLevel: [{ name: 'docs', isDirectory: true, fileCount: 1, totalBytes: content.length, existed: false }],
-      })}\n`,
+      })}`,
     );
   });
 
@@ -71,6 +75,7 @@ describe('sealdrop receive --json', () => {
     peer.send(RecordType.DONE, {});
     await expectRecord(peer, RecordType.RECEIPT);
     await receiving;
-    expect(stdio.stdout).toBe('{"ok":true,"kind":"text","text":"two\\nlines"}\n');
+    expect(stdio.stdout.split('\n').at(-2)).toBe('{"ok":true,"kind":"text","text":"two\\nlines"}');
+    expect(parseJsonLines(stdio.stdout).events.map((e) => e.event)).toEqual(['code', 'connection', 'secured']);
   });
 });

@@ -11,6 +11,7 @@ import { Output } from '../../src/cli/output.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { sha256Hex } from '../support/files.js';
+import { parseJsonLines } from '../support/json-lines.js';
 import { closedPort } from '../support/ports.js';
 import { stdioOfEachTest } from '../support/stdio.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -44,7 +45,7 @@ async function sendToAcceptingPeer(args: Omit<SendArguments, 'to' | 'code' | 'id
 }
 
 describe('sealdrop send --json', () => {
-  it('prints {"ok":true,"kind":"files","totalBytes","files":[{path,size,sha256}]} and nothing else on stdout', async () => {
+  it('prints its events, then {"ok":true,"kind":"files","totalBytes","files":[{path,size,sha256}]} last on stdout', async () => {
     writeFileSync(path.join(dir.name, 'a.txt'), 'first\n');
     writeFileSync(path.join(dir.name, 'b.bin'), Buffer.alloc(70_000, 7));
     await sendToAcceptingPeer({ paths: [path.join(dir.name, 'a.txt'), path.join(dir.name, 'b.bin')] });
@@ -52,12 +53,17 @@ describe('sealdrop send --json', () => {
       { path: 'a.txt', size: 6, sha256: sha256Hex('first\n') },
       { path: 'b.bin', size: 70_000, sha256: sha256Hex(Buffer.alloc(70_000, 7)) },
     ];
-    expect(stdio.stdout).toBe(`${JSON.stringify({ ok: true, kind: 'files', totalBytes: 70_006, files })}\n`);
+    const { events, result } = parseJsonLines(stdio.stdout);
+    // Progress events are throttled by time: at least one, between acceptance and verification.
+    expect(events.map((e) => e.event).join(' ')).toMatch(/^secured accepted (progress )+verified verified$/);
+    expect(events.slice(-2)).toEqual(files.map((file) => ({ event: 'verified', ...file })));
+    expect(stdio.stdout.split('\n').at(-2)).toBe(JSON.stringify({ ok: true, kind: 'files', totalBytes: 70_006, files }));
+    expect(result).toEqual({ ok: true, kind: 'files', totalBytes: 70_006, files });
   });
 
   it('prints {"ok":true,"kind":"text"} for a text', async () => {
     await sendToAcceptingPeer({ paths: [], text: 'hello' });
-    expect(stdio.stdout).toBe('{"ok":true,"kind":"text"}\n');
+    expect(stdio.stdout).toMatch(/^\{"event":"secured","fingerprint":"[^"]+"\}\n\{"ok":true,"kind":"text"\}\n$/);
   });
 });
 

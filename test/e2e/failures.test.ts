@@ -7,6 +7,7 @@ import { expectAwaitingCorrectedOffer, killLeftovers, LOOPBACK } from '../suppor
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { closeServer, countingServer } from '../support/relays.js';
 import { listTree, partFilesIn, sha256Hex } from '../support/files.js';
+import { parseJsonLines } from '../support/json-lines.js';
 
 afterAll(killLeftovers); // a safety net: each test already kills its own processes
 
@@ -106,7 +107,7 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
     expect(listTree(sd.ws.out)).toEqual([]);
   });
 
-  e2e('prints one {"ok":false} JSON object on stdout when a --json receive fails', async ({ sd, expect }) => {
+  e2e('prints {"ok":false} as the last JSON line on stdout when a --json receive fails', async ({ sd, expect }) => {
     const source = writeSource(sd);
     const started = await sd.startReceiver({ out: sd.ws.out, args: ['--json'] });
     const receiver = started.process;
@@ -114,9 +115,7 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
     await sender.expectExit(4);
     await receiver.expectExit(4);
     for (const side of [receiver, sender]) {
-      const lines = side.stdout.split('\n').filter(Boolean);
-      expect(lines, side.describe()).toHaveLength(1);
-      expect(JSON.parse(lines[0]!)).toMatchObject({ ok: false, code: 'E_DECLINED' });
+      expect(parseJsonLines(side.stdout).result).toMatchObject({ ok: false, code: 'E_DECLINED' });
       expect(side.stderr).toMatch(/^sealdrop: E_DECLINED: /m);
     }
   });

@@ -14,6 +14,7 @@ import { MAX_REFUSED_OFFERS } from '../../src/session/receive-session.js';
 import { DEFAULT_WAIT_MS, expectAwaitingCorrectedOffer, killLeftovers, LOOPBACK, SEALDROP_BIN } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { listTree, setMtimeExactMs, sha256Hex } from '../support/files.js';
+import { parseJsonLines } from '../support/json-lines.js';
 import { TestPeer } from '../support/test-peer.js';
 
 afterAll(killLeftovers);
@@ -93,7 +94,7 @@ describe('section 6 step 2: the top-level entries of an offer', () => {
     await merged.expectExit(0);
     await merging.process.expectExit(0);
     expect(listTree(sd.ws.out)).toEqual(['bin/', 'bin/ls', 'bin/true', 'notes.txt']);
-    expect(JSON.parse(merging.process.stdout).topLevel).toEqual([
+    expect(parseJsonLines(merging.process.stdout).result.topLevel).toEqual([
       { name: 'bin', isDirectory: true, fileCount: 1, totalBytes: 14, existed: true },
       { name: 'notes.txt', isDirectory: false, fileCount: 1, totalBytes: 6, existed: false },
     ]);

@@ -5,6 +5,7 @@ import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { DirectorySink } from '../../files/directory-sink.js';
+import { SumsFile } from '../../files/sums-file.js';
 import { TcpListener } from '../../channel/tcp.js';
 import { Gate, type GateEvent } from '../../session/gate.js';
 import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
@@ -29,6 +30,8 @@ export interface ReceiveArguments {
   readonly handshakeTimeout: number;
   /** Seconds a sender that owes a record may stay silent. */
   readonly idleTimeout: number;
+  /** Where to write the received files' sha256sum lines (a new file). */
+  readonly sums?: string;
 }
 
 export async function runReceive(args: ReceiveArguments, output: Output): Promise<void> {
@@ -38,7 +41,11 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   const destination = await DirectorySink.open(args.out, args.overwrite);
   // A chosen code guards the files as well as a generated one only if it takes as many guesses.
   if (given !== null) assertStrongCode(given.bytes);
-  const listener = await TcpListener.open(args.host, args.port);
+  const sums = args.sums === undefined ? null : await SumsFile.create(args.sums);
+  const listener = await TcpListener.open(args.host, args.port).catch(async (error: unknown) => {
+    await sums?.abandon();
+    throw error;
+  });
   const interrupted = new AbortController();
   const removeCleanup = onInterrupt(() => {
     interrupted.abort(new SealdropError('E_INTERRUPTED', 'interrupted'));
@@ -65,17 +72,23 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
       },
       {
         onWaiting: () => output.spin('Waiting for the sender…'),
-        onSecured: (channel) => output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the sender sees the same)`),
+        onSecured: (channel) => {
+          output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the sender sees the same)`);
+          output.event('secured', { fingerprint: channel.fingerprint });
+        },
         onRefused: (refusal, refusalsLeft) => reportRefusedOffer(refusal, refusalsLeft, output),
-        onBrokeOff: (error) =>
-          output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`),
+        onBrokeOff: (error) => {
+          output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`);
+          output.event('broke-off', { code: error.code, message: error.message });
+        },
       },
     );
-    report(result, destination.root, output);
+    await report(result, destination.root, sums, output);
   } finally {
     removeCleanup();
     output.finish();
     await listener.close();
+    await sums?.abandon();
   }
 }
 
@@ -84,11 +97,11 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
  * the code would sit in the sender's process list for every local user to read (issue 10, item 9).
  */
 function announce(code: string, host: string, port: number, output: Output): void {
+  const addresses = reachableAddresses(host).map((address) => joinHostPort(address, port));
   output.essential(`Code: ${code}`);
   output.essential(`On the other machine, run this and type the code when asked (or set ${CODE_ENVIRONMENT_VARIABLE}):`);
-  for (const address of reachableAddresses(host)) {
-    output.essential(`  sealdrop send FILE... --to ${joinHostPort(address, port)}`);
-  }
+  for (const address of addresses) output.essential(`  sealdrop send FILE... --to ${address}`);
+  output.event('code', { code, addresses });
 }
 
 /**
@@ -99,14 +112,17 @@ function announce(code: string, host: string, port: number, output: Output): voi
 function reportRefusedOffer(refusal: OfferRefused, left: number, output: Output): void {
   output.warn(`refused the offer: ${refusal.code}: ${refusal.message}`);
   output.warn(`the sender was told it was refused (${refusal.code}); the code is still valid: waiting for a corrected offer (Ctrl-C to stop; ${plural(left, 'more refused offer')} ${left === 1 ? 'spends' : 'spend'} the code)`);
+  output.event('refused', { code: refusal.code, message: refusal.message, refusalsLeft: left });
 }
 
 function reportGateEvent(event: GateEvent, output: Output): void {
   if (event.type === 'connection') {
     output.spin(`Securing the connection from ${event.remote}…`);
+    output.event('connection', { remote: event.remote });
     return;
   }
   const { error, attemptsLeft, remote } = event;
+  output.event('connection-failed', { remote, code: error.code, message: error.message, attemptsLeft });
   const left = error.code === 'E_WRONG_CODE' ? ` (${plural(attemptsLeft, 'attempt')} left)` : '';
   output.warn(`connection from ${remote} failed: ${error.code}: ${error.message}${left}`);
   if (attemptsLeft > 0) output.spin('Waiting for the sender…');
@@ -121,6 +137,12 @@ function describeOffer(offer: OfferToDecide, root: string, output: Output): void
   output.essential(`Incoming: ${offer.name} (${plural(offer.files.length, 'file')}, ${formatBytes(offer.totalBytes)})`);
   output.essential(`It puts ${count} top-level ${count === 1 ? 'entry' : 'entries'} into ${forDisplay(root)}:`);
   for (const entry of offer.topLevel) output.essential(`  ${describeEntry(entry)}`);
+  output.event('offer', { name: offer.name, fileCount: offer.files.length, totalBytes: offer.totalBytes, topLevel: topLevelForJson(offer.topLevel) });
+}
+
+/** The top-level entries as --json shows them, in the offer event and the result. */
+function topLevelForJson(entries: readonly TopLevelFacts[]): object[] {
+  return entries.map(({ name, isDirectory, fileCount, totalBytes, exists }) => ({ name, isDirectory, fileCount, totalBytes, existed: exists }));
 }
 
 function describeEntry(entry: TopLevelFacts): string {
@@ -152,7 +174,7 @@ async function decide(offer: OfferToDecide, args: ReceiveArguments, output: Outp
   return (await confirm(`The offer ${allows.join(', and ')}. Accept ${what} and merge?`)) ? 'merge' : 'decline';
 }
 
-function report(result: ReceiveResult, root: string, output: Output): void {
+async function report(result: ReceiveResult, root: string, sums: SumsFile | null, output: Output): Promise<void> {
   output.finish();
   switch (result.kind) {
     case 'declined':
@@ -160,10 +182,14 @@ function report(result: ReceiveResult, root: string, output: Output): void {
     case 'text':
       // Line breaks are ours to draw (one result line each); every other control is replaced.
       for (const line of result.text.split(/\r?\n/)) output.result(forDisplay(line));
+      if (sums !== null) output.warn(`a text arrived, not files: no list written to ${sums.path}`);
       output.jsonResult({ ok: true, kind: 'text', text: result.text });
       return;
     case 'files':
+      // Every file lands or none does: each is verified and under its name only now.
+      for (const { path, size, sha256 } of result.files) output.event('verified', { path, size, sha256 });
       for (const file of result.files) output.result(sha256sumLine(file.sha256, file.path));
+      await sums?.write(result.files.map((file) => sha256sumLine(file.sha256, file.path)));
       output.info(`Received and verified ${plural(result.files.length, 'file')} (${formatBytes(result.totalBytes)}) in ${root}`);
       if (!result.receiptSent) output.warn('the connection ended before the sender could be told: it will report that the transfer failed, though every file arrived, verified');
       output.jsonResult({
@@ -173,7 +199,7 @@ function report(result: ReceiveResult, root: string, output: Output): void {
         totalBytes: result.totalBytes,
         files: result.files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
         // What the person was shown before accepting (section 6 step 2), for a script to check.
-        topLevel: result.topLevel.map(({ name, isDirectory, fileCount, totalBytes, exists }) => ({ name, isDirectory, fileCount, totalBytes, existed: exists })),
+        topLevel: topLevelForJson(result.topLevel),
       });
   }
 }

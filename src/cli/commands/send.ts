@@ -42,6 +42,7 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
     output.spin('Securing the connection…');
     const channel = await openSecureChannel(stream, { role: 'initiator', intent: Intent.SEND, codeBytes: code.bytes, idleTimeoutMs: args.idleTimeout * 1000, signal: interrupted.signal });
     output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the receiver sees the same)`);
+    output.event('secured', { fingerprint: channel.fingerprint });
     output.spin('Waiting for the receiver to accept…');
     if (selection === null) {
       await sendText(channel, args.text!);
@@ -51,10 +52,15 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
       return;
     }
     const sent = await sendFiles(channel, new LocalFilesSource(selection), {
-      onAccepted: () => output.spin('Accepted; sending…'),
+      onAccepted: () => {
+        output.spin('Accepted; sending…');
+        output.event('accepted');
+      },
       onProgress: (progress) => output.progress(progress),
     });
     output.finish();
+    // The receiver's RECEIPT confirmed every file's SHA-256 at once (section 6 step 4).
+    for (const { path, size, sha256 } of sent) output.event('verified', { path, size, sha256 });
     for (const file of sent) output.result(sha256sumLine(file.sha256, file.path));
     output.info(`Sent ${plural(sent.length, 'file')} (${formatBytes(selection.totalBytes)}); the receiver verified every SHA-256.`);
     output.jsonResult({ ok: true, kind: 'files', totalBytes: selection.totalBytes, files: sent });
