@@ -54,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
             .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accept the offer without asking' })
             .option('overwrite', { type: 'boolean', default: false, describe: 'Replace existing files (atomically, after verification)' })
             .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
+            .option('stdout', { type: 'boolean', default: false, describe: 'Write a received stream, or a single file, to standard output (messages go to stderr)' })
             .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
             .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout'])),
@@ -64,13 +65,14 @@ async function main(argv: string[]): Promise<number> {
         'Send files, directories or a text message to a waiting receiver',
         (y) =>
           y
-            .positional('paths', { type: 'string', array: true, default: [] as string[], describe: 'Files and directories to send' })
+            .positional('paths', { type: 'string', array: true, default: [] as string[], describe: 'Files and directories to send; - alone sends standard input as a stream' })
             .option('to', { type: 'string', demandOption: true, describe: 'The receiver, as HOST:PORT' })
             .option('code', { type: 'string', describe: 'The code the receiver shows (else SEALDROP_CODE, else asked)' })
             .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' })
+            .option('name', { type: 'string', describe: 'With -: the name the receiver sees, and saves the stream as (default: stdin)' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
             .check((a) => checkIdleTimeout(a['idle-timeout'])),
-        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text, idleTimeout: a['idle-timeout'] }, out), a),
+        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: withStdinDash(argv, a.paths), to: a.to, code: a.code, text: a.text, name: a.name, idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
         'hash <files..>',
@@ -104,6 +106,12 @@ const IDLE_TIMEOUT_OPTION = {
 function checkIdleTimeout(seconds: number): true {
   if (!(seconds > 0) || !Number.isFinite(seconds)) throw new SealdropError('E_USAGE', `--idle-timeout must be a number of seconds above 0, got ${seconds}`);
   return true;
+}
+
+/** yargs drops a bare `-` argument; `sealdrop send -` means standard input (section 11), so put it back. */
+function withStdinDash(argv: readonly string[], paths: readonly string[]): string[] {
+  const afterCommand = argv.slice(argv.indexOf('send') + 1);
+  return afterCommand.includes('-') ? [...paths, '-'] : [...paths];
 }
 
 function checkPort(port: number): true {

@@ -25,7 +25,11 @@ export class WritableSink implements EntrySink {
   readonly passesBytesOn = true;
   #started = false;
 
-  constructor(private readonly output: Writable) {}
+  constructor(private readonly output: Writable) {
+    // A reader that went away (EPIPE) fails the write whose callback reports it, and so the
+    // transfer; unheard, the same error emitted as an event would end the process instead.
+    output.on('error', () => undefined);
+  }
 
   /** Nothing to check: no name is created, no space taken. */
   async checkOffer(): Promise<void> {}
