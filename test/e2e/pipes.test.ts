@@ -143,4 +143,29 @@ describe('pipes (section 11)', () => {
     expect(readFileSync(path.join(root, 'recv.err'), 'utf8')).toContain('--stdout takes a stream or a single file');
     expect(readFileSync(path.join(root, 'out.bin')).length).toBe(0);
   });
+
+  e2e('receive --stdout writes a single offered file to standard output, the hash line on stderr', async ({ sd }) => {
+    const { root, src } = sd.ws;
+    const data = randomBytes(200_000);
+    writeFileSync(path.join(src, 'one.bin'), data);
+    const port = await closedPort();
+    const receiving = await receiver(port, '--stdout', `> '${root}/out.bin'`, path.join(root, 'recv.err'));
+    const sending = shell(`'${SEALDROP_BIN}' send '${src}/one.bin' --to ${LOOPBACK}:${port}`);
+    expect((await sending.done).code).toBe(0);
+    expect((await receiving.done).code).toBe(0);
+    expect(readFileSync(path.join(root, 'out.bin')).equals(data)).toBe(true);
+    expect(readFileSync(path.join(root, 'recv.err'), 'utf8')).toMatch(/[0-9a-f]{64} {2}one\.bin/);
+  });
+
+  e2e('a stream with a hidden name is not saved without --merge (section 6 step 2)', async ({ sd }) => {
+    const { root, out } = sd.ws;
+    const port = await closedPort();
+    const receiving = await receiver(port, `--out '${out}'`, '', path.join(root, 'recv.err'));
+    const sending = shell(`echo 'ssh-ed25519 AAAA' | '${SEALDROP_BIN}' send - --name .bashrc --to ${LOOPBACK}:${port}`);
+    expect((await sending.done).code).not.toBe(0);
+    process.kill(-receiving.child.pid!, 'SIGINT'); // the code stays valid for a corrected offer: stop waiting
+    await receiving.done;
+    expect(readdirSync(out)).toEqual([]);
+    expect(readFileSync(path.join(root, 'recv.err'), 'utf8')).toMatch(/E_BAD_PATH.*hidden/);
+  });
 });
