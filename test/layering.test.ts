@@ -94,11 +94,23 @@ describe('the files layer', () => {
   });
 });
 
+describe('the pipes layer', () => {
+  const imports = sourceFiles(path.join(SRC, 'pipes')).flatMap(importsOf);
+
+  it('adapts a Readable and a Writable: no node:fs, no node:net, only the types of the session interfaces', () => {
+    expect(imports.length).toBeGreaterThan(3);
+    expect(shown(imports.filter((i) => isFileSystemOrNetwork(i.specifier)))).toEqual([]);
+    const fromSession = imports.filter((i) => layerOf(i.file, i.specifier) === 'session');
+    expect(shown(fromSession.filter((i) => !i.typeOnly || !/^\.\.\/session\/(source|sink)\.js$/.test(i.specifier)))).toEqual([]);
+    expect(shown(imports.filter((i) => ['cli', 'files', 'channel'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
+  });
+});
+
 describe('the channel layer', () => {
   it('imports nothing of the layers above it (cli, session, files)', () => {
     const imports = sourceFiles(path.join(SRC, 'channel')).flatMap(importsOf);
     expect(imports.length).toBeGreaterThan(10);
-    expect(shown(imports.filter((i) => ['cli', 'session', 'files'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
+    expect(shown(imports.filter((i) => ['cli', 'session', 'files', 'pipes'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
   });
 });
 

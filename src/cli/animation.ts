@@ -35,7 +35,10 @@ export class Animation {
   }
 }
 
-/** A total bar and one for the current file: bytes, rate and ETA. */
+/** Section 11: a stream's size is known only at its end, so its line shows bytes and rate alone. */
+const UNKNOWN_TOTAL_FORMAT = ' {label} {done} {rate}/s';
+
+/** A total bar and one for the current file: bytes, rate and ETA; for a stream, one line without a total. */
 class TransferBars {
   readonly #multi: cliProgress.MultiBar;
   readonly #total: cliProgress.SingleBar;
@@ -44,7 +47,7 @@ class TransferBars {
   #fileDone = 0;
   readonly #started = Date.now();
 
-  constructor(stream: NodeJS.WriteStream, totalBytes: number) {
+  constructor(stream: NodeJS.WriteStream, totalBytes: number | null) {
     this.#multi = new cliProgress.MultiBar(
       {
         stream,
@@ -56,11 +59,12 @@ class TransferBars {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.#total = this.#multi.create(Math.max(totalBytes, 1), 0, this.#payload('total', 0, totalBytes, 0));
+    const unknownTotal = totalBytes === null ? { format: UNKNOWN_TOTAL_FORMAT } : {};
+    this.#total = this.#multi.create(Math.max(totalBytes ?? 0, 1), 0, this.#payload('total', 0, totalBytes, 0), unknownTotal);
   }
 
   update(p: TransferProgress): void {
-    if (p.index !== this.#fileIndex) {
+    if (p.index !== this.#fileIndex && p.fileSize !== null) {
       if (this.#file) this.#multi.remove(this.#file);
       this.#fileIndex = p.index;
       this.#fileDone = 0;
@@ -69,13 +73,13 @@ class TransferBars {
     this.#fileDone += p.fileBytes;
     const seconds = Math.max((Date.now() - this.#started) / 1000, 0.001);
     const rate = p.doneBytes / seconds;
-    this.#file!.update(this.#fileDone, this.#payload(forDisplay(p.path), this.#fileDone, p.fileSize, rate));
+    this.#file?.update(this.#fileDone, this.#payload(forDisplay(p.path), this.#fileDone, p.fileSize, rate));
     this.#total.update(p.doneBytes, this.#payload('total', p.doneBytes, p.totalBytes, rate));
   }
 
-  #payload(label: string, done: number, size: number, rate: number) {
+  #payload(label: string, done: number, size: number | null, rate: number) {
     const shortLabel = label.length > 24 ? `…${label.slice(-23)}` : label.padEnd(24);
-    return { label: shortLabel, done: formatBytes(done), size: formatBytes(size), rate: formatBytes(rate) };
+    return { label: shortLabel, done: formatBytes(done), size: size === null ? '?' : formatBytes(size), rate: formatBytes(rate) };
   }
 
   stop(): void {

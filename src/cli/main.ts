@@ -55,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
             .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accept the offer without asking' })
             .option('overwrite', { type: 'boolean', default: false, describe: 'Replace existing files (atomically, after verification)' })
             .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
+            .option('stdout', { type: 'boolean', default: false, describe: 'Write a received stream, or a single file, to standard output (messages go to stderr)' })
             .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
             .option('sums', { type: 'string', describe: 'Write the received files\' SHA-256 lines to this new file, for `sealdrop hash --check` on the sending machine' })
@@ -69,16 +70,17 @@ async function main(argv: string[]): Promise<number> {
         'Send files, directories or a text message to a waiting receiver',
         (y) =>
           y
-            .positional('paths', { type: 'string', array: true, default: [] as string[], describe: 'Files and directories to send' })
+            .positional('paths', { type: 'string', array: true, default: [] as string[], describe: 'Files and directories to send; - alone sends standard input as a stream' })
             .option('to', { type: 'string', demandOption: true, describe: 'The receiver, as HOST:PORT' })
             .option('code', { type: 'string', describe: 'The code the receiver shows (else SEALDROP_CODE, else asked)' })
             .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' })
+            .option('name', { type: 'string', describe: 'With -: the name the receiver sees, and saves the stream as (default: stdin)' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
             .check((a) => checkIdleTimeout(a['idle-timeout']))
             .example('$0 send a.pdf pics/ --to 10.0.0.5:7878', 'Send a file and a directory; type the code the receiver shows when asked')
             .example('$0 send --text "hi" --to 10.0.0.5:7878', 'Send a text message')
             .example('SEALDROP_CODE=… $0 send * --to [::1]:7878', 'Send every file here over IPv6, the code from the environment (a --code would be in the process list for every user to see)'),
-        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: a.paths, to: a.to, code: a.code, text: a.text, idleTimeout: a['idle-timeout'] }, out), a),
+        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: withStdinDash(argv, a.paths), to: a.to, code: a.code, text: a.text, name: a.name, idleTimeout: a['idle-timeout'] }, out), a),
       )
       .command(
         'relay',
@@ -183,6 +185,12 @@ function checkRelayLimits(a: Record<string, unknown>): true {
 function checkHashArguments(files: readonly string[], check: string | undefined): true {
   if ((check === undefined) === (files.length === 0)) throw new SealdropError('E_USAGE', 'give either FILE... or --check LIST, not both and not neither');
   return true;
+}
+
+/** yargs drops a bare `-` argument; `sealdrop send -` means standard input (section 11), so put it back. */
+function withStdinDash(argv: readonly string[], paths: readonly string[]): string[] {
+  const afterCommand = argv.slice(argv.indexOf('send') + 1);
+  return afterCommand.includes('-') ? [...paths, '-'] : [...paths];
 }
 
 function checkPort(port: number): true {

@@ -20,6 +20,9 @@ export class DirectorySink implements EntrySink {
   /** Kept part files findResumable found, by entry path (unique in an offer, section 5). */
   readonly #kept = new Map<string, KeptPart>();
 
+  /** Files land only at commitAll, verified. */
+  readonly passesBytesOn = false;
+
   constructor(readonly destination: Destination) {}
 
   static async open(directory: string, overwrite: boolean): Promise<DirectorySink> {
@@ -63,6 +66,13 @@ export class DirectorySink implements EntrySink {
     const part = await this.destination.createPart(entry, kept);
     this.#parts.push(part);
     return new PartFileSink(part.handle);
+  }
+
+  /** Section 11: the stream's part file lands with the size that arrived, at the time it arrived. */
+  settleStream(entry: FileEntry): void {
+    const index = this.#parts.findIndex((part) => part.entry.path === entry.path);
+    if (index < 0) throw new SealdropError('E_INTERNAL', `no part file was started for the stream ${entry.path}`);
+    this.#parts[index] = { ...this.#parts[index]!, entry };
   }
 
   /**

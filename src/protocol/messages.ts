@@ -29,7 +29,12 @@ export interface ChatOffer {
   readonly kind: 'chat';
   readonly name: string;
 }
-export type Offer = FilesOffer | TextOffer | ChatOffer;
+/** Section 11: one stream whose size is known only at its FILE_END; `name` is one path segment. */
+export interface StreamOffer {
+  readonly kind: 'stream';
+  readonly name: string;
+}
+export type Offer = FilesOffer | TextOffer | ChatOffer | StreamOffer;
 
 export interface OfferContinuation {
   readonly files: readonly FileEntry[];
@@ -46,6 +51,12 @@ export interface ResumePoint {
 export interface FileStart {
   readonly index: number;
   readonly offset: number;
+}
+
+/** FILE_END (sections 5 and 11): `size` is there for a stream, which declared none in its OFFER. */
+export interface FileEnd {
+  readonly sha256: string;
+  readonly size?: number;
 }
 
 export interface PeerError {
@@ -119,6 +130,8 @@ export function parseOffer(body: Uint8Array): Offer {
       return { kind: 'text', text: text(object, 'text', what) };
     case 'chat':
       return { kind: 'chat', name: text(object, 'name', what) };
+    case 'stream':
+      return { kind: 'stream', name: text(object, 'name', what) };
     default:
       throw malformed(what, 'unknown "kind"');
   }
@@ -153,8 +166,16 @@ export function parseFileStart(body: Uint8Array): FileStart {
   return { index: integer(object, 'index', 'FILE'), offset: integer(object, 'offset', 'FILE') };
 }
 
-export function parseFileEnd(body: Uint8Array): string {
-  return digest(parseJsonObject(body, 'FILE_END'), 'sha256', 'FILE_END');
+export function parseFileEnd(body: Uint8Array): FileEnd {
+  const what = 'FILE_END';
+  const object = parseJsonObject(body, what);
+  const sha256 = digest(object, 'sha256', what);
+  return object.size === undefined ? { sha256 } : { sha256, size: integer(object, 'size', what) };
+}
+
+/** FILE_END of a stream (section 11): the bytes sent, counted and hashed. */
+export function encodeStreamEnd(sha256: string, size: number): Buffer {
+  return encodeJson({ sha256, size });
 }
 
 export function parseReceipt(body: Uint8Array): Array<{ index: number; sha256: string }> {
@@ -202,6 +223,11 @@ export function encodeFilesOffer(name: string, entries: readonly FileEntry[]): B
 /** ACCEPT (section 6): exactly the fields of each resume entry, in the order the spec lists them. */
 export function encodeAccept(resume: readonly ResumePoint[]): Buffer {
   return encodeJson({ resume: resume.map(({ index, offset, mac }) => ({ index, offset, mac })) });
+}
+
+/** Section 11: the OFFER of a stream; the name's path rules are the caller's (section 5). */
+export function encodeStreamOffer(name: string): Buffer {
+  return encodeJson({ kind: 'stream', name });
 }
 
 /** Wire form of the text offer; null when it would not fit one record (send it as a file). */

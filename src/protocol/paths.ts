@@ -216,3 +216,14 @@ export function describePathViolation({ rule, index, path }: PathViolation): Sea
     `The offer was refused: path ${index} "${forDisplay(path)}" ${RULE_DESCRIPTIONS[rule]} (rule ${rule}).`,
   );
 }
+
+/**
+ * Section 11: a stream's name obeys the path rules and has a single segment (it is the name of the
+ * one file a receiver may save it as). The E_BAD_PATH refusal, or null if the name is fine.
+ */
+export function streamNameViolation(name: string): SealdropError | null {
+  const violation = findPathViolation([name]);
+  if (violation !== null) return describePathViolation(violation);
+  if (name.includes('/')) return new SealdropError('E_BAD_PATH', `The offer was refused: the stream's name "${forDisplay(name)}" has more than one segment (section 11: a single file name).`);
+  return null;
+}

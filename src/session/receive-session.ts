@@ -10,8 +10,8 @@ import { SealdropError } from '../errors.js';
 import { partsLength } from '../protocol/byte-parts.js';
 import { forDisplay } from '../protocol/display.js';
 import type { HashedPrefix } from '../protocol/hashed-prefix.js';
-import { encodeAccept, parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer, type OfferContinuation } from '../protocol/messages.js';
-import { OfferPathChecker, describePathViolation } from '../protocol/paths.js';
+import { encodeAccept, parseFileEnd, parseFileStart, parseOffer, parseOfferContinuation, type FileEntry, type Offer, type OfferContinuation, type StreamOffer } from '../protocol/messages.js';
+import { OfferPathChecker, describePathViolation, streamNameViolation } from '../protocol/paths.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { TopLevelFacts } from '../protocol/top-level.js';
 import { HashTap } from './hash-tap.js';
@@ -36,6 +36,16 @@ export const DEFAULT_MAX_OFFER_BYTES = 16 * 1024 * 1024;
  * 2 bytes. This many cost some 54 MB.
  */
 export const MAX_OFFER_NAMES = 1_000_000;
+
+/**
+ * Section 11: a stream declares no size, so the receiver's own limit holds as bytes arrive
+ * (E_TOO_LARGE). None by default (the disk's room, E_NO_SPACE, is the limit of a saved stream);
+ * a caller may set one.
+ */
+export const DEFAULT_MAX_STREAM_BYTES = Number.MAX_SAFE_INTEGER;
+
+/** Section 11: the mode of a stream saved as a file, before the umask (as a file a shell redirect creates). */
+export const STREAM_FILE_MODE = 0o666;
 
 const RESUMABLE_CODES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_TIMEOUT', 'E_INTERRUPTED']);
 
@@ -66,11 +76,18 @@ export const MAX_REFUSED_OFFERS = 3;
  * else (a protocol breach, a hash mismatch, a refusal) discards what this transfer wrote.
  */
 export function isResumable(error: SealdropError): boolean {
-  return error instanceof PeerStopped || RESUMABLE_CODES.has(error.code);
+  return !(error instanceof StreamBrokeOff) && (error instanceof PeerStopped || RESUMABLE_CODES.has(error.code));
 }
 
+/**
+ * Section 11: a transfer into a sink that passes bytes on as they come (stdout) that broke off,
+ * however, is the end of the receive: a second attempt would follow the first one's partial output.
+ */
+export class StreamBrokeOff extends SealdropError {}
+
 export interface FilesOfferSummary {
-  readonly kind: 'files';
+  /** A stream (section 11) is one entry, named after it, whose size (0 here) is known only at its end. */
+  readonly kind: 'files' | 'stream';
   readonly name: string;
   readonly files: readonly FileEntry[];
   readonly totalBytes: number;
@@ -96,7 +113,7 @@ export interface ReceivedFile {
 
 export type ReceiveResult =
   | {
-      readonly kind: 'files';
+      readonly kind: 'files' | 'stream';
       readonly name: string;
       readonly files: readonly ReceivedFile[];
       readonly totalBytes: number;
@@ -122,6 +139,8 @@ export interface ReceiveOptions {
   readonly onFinishing?: () => void;
   /** Refuse (E_TOO_LARGE) an offer whose OFFER bodies together exceed this; DEFAULT_MAX_OFFER_BYTES. */
   readonly maxOfferBytes?: number;
+  /** Stop (E_TOO_LARGE) a stream once more than this many bytes arrived; DEFAULT_MAX_STREAM_BYTES. */
+  readonly maxStreamBytes?: number;
 }
 
 export async function receiveTransfer(connection: SecureChannel, options: ReceiveOptions): Promise<ReceiveResult> {
@@ -130,13 +149,15 @@ export async function receiveTransfer(connection: SecureChannel, options: Receiv
   // the free space, a link found here) are for the person only: the peer learns the code.
   let refusalIsPrivate = false;
   let accepted = false;
+  let isStream = false;
   try {
     const firstBody = await connection.expect(RecordType.OFFER);
     const offer = parseOffer(firstBody);
     if (offer.kind === 'text') return await receiveText(connection, offer.text, options);
     if (offer.kind === 'chat') throw new SealdropError('E_PROTOCOL', 'the peer offered a chat to a receiver');
 
-    const summary = await readWholeOffer(connection, offer, firstBody.length, options.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES);
+    isStream = offer.kind === 'stream';
+    const summary = offer.kind === 'stream' ? streamSummary(offer) : await readWholeOffer(connection, offer, firstBody.length, options.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES);
     refusalIsPrivate = true;
     await sink.checkOffer(summary.files, summary.totalBytes);
     const toDecide: OfferToDecide = { ...summary, topLevel: sink.describeTopLevel(summary.files) };
@@ -151,7 +172,8 @@ export async function receiveTransfer(connection: SecureChannel, options: Receiv
     // costs no files before the person has said yes, and a prompt holds no lock.
     await sink.claim(summary.files);
     await sink.admit(summary.files, answer === 'merge');
-    const resumable = await findResumable(sink, summary.files);
+    // Section 11: a stream never resumes (ACCEPT's resume stays empty).
+    const resumable = isStream ? new Map<number, HashedPrefix>() : await findResumable(sink, summary.files);
     // Section 6: a MAC under k_resume proves each kept prefix; its plain SHA-256 would let a
     // sender lacking those bytes extend the hash past them, and the receiver land the result.
     const resume = [...resumable].map(([index, prefix]) => ({
@@ -164,8 +186,9 @@ export async function receiveTransfer(connection: SecureChannel, options: Receiv
     accepted = true;
 
     const received: ReceivedFile[] = [];
+    if (isStream) received.push(await receiveStream(connection, summary.files[0]!, options));
     const progress = { totalBytes: summary.totalBytes, doneBytes: 0 };
-    for (const [index, entry] of summary.files.entries()) {
+    for (const [index, entry] of isStream ? [] : summary.files.entries()) {
       const start = parseFileStart(await connection.expect(RecordType.FILE));
       const prefix = resumable.get(index);
       if (start.index !== index || (start.offset !== 0 && start.offset !== prefix?.bytes)) {
@@ -174,7 +197,7 @@ export async function receiveTransfer(connection: SecureChannel, options: Receiv
       // From 0 a kept prefix is not used: the sink starts afresh.
       const into = await sink.start(entry, start.offset);
       progress.doneBytes += start.offset;
-      const sha256 = await receiveFileData(connection, entry, into, start.offset > 0 ? prefix : undefined, (bytes) => {
+      const { sha256 } = await receiveData(connection, entry.path, { maxBytes: entry.size, sizeDeclared: true }, into, start.offset > 0 ? prefix : undefined, (bytes) => {
         progress.doneBytes += bytes;
         options.onProgress?.({ index, path: entry.path, fileBytes: bytes, fileSize: entry.size, ...progress });
       });
@@ -183,13 +206,19 @@ export async function receiveTransfer(connection: SecureChannel, options: Receiv
     await expectDone(connection, options);
     await sink.commitAll();
     const receiptSent = await sendReceipt(connection, received.map((f, index) => ({ index, sha256: f.sha256 })));
-    return { kind: 'files', name: summary.name, files: received, totalBytes: summary.totalBytes, topLevel: toDecide.topLevel, receiptSent };
+    const totalBytes = isStream ? received[0]!.size : summary.totalBytes;
+    return { kind: summary.kind, name: summary.name, files: received, totalBytes, topLevel: toDecide.topLevel, receiptSent };
   } catch (error) {
     const failure = error instanceof SealdropError ? error : localFailure(error);
-    if (isResumable(failure)) await sink.keep();
+    // Section 11: a stream cannot resume, so what it left is of no use to a later attempt.
+    if (isResumable(failure) && !isStream) await sink.keep();
     else await sink.discard();
     await connection.fail(failure, refusalIsPrivate ? `the receiver refused the offer (${failure.code})` : undefined);
-    throw !accepted && isRefusal(failure) ? new OfferRefused(failure.code, failure.message, { cause: failure }) : failure;
+    if (!accepted && isRefusal(failure)) throw new OfferRefused(failure.code, failure.message, { cause: failure });
+    if (accepted && sink.passesBytesOn && isResumable(failure)) {
+      throw new StreamBrokeOff(failure.code, `the transfer broke off (${failure.message}); what went out so far is incomplete, and it cannot resume`, { cause: failure });
+    }
+    throw failure;
   } finally {
     await sink.release();
   }
@@ -198,6 +227,36 @@ export async function receiveTransfer(connection: SecureChannel, options: Receiv
 /** Whether the receiver's own rules stopped the offer (the sender's ERROR carries its code, but is the sender's). */
 function isRefusal(failure: SealdropError): boolean {
   return REFUSAL_CODES.has(failure.code) && !(failure instanceof PeerStopped);
+}
+
+/**
+ * Section 11: a stream as the one entry of an offer, checked as a path of a single segment. Its
+ * size is known only at FILE_END (0 until then); it lands with mode 0o666 less the umask.
+ */
+function streamSummary(offer: StreamOffer): FilesOfferSummary {
+  const violation = streamNameViolation(offer.name);
+  if (violation !== null) throw violation;
+  const entry: FileEntry = { path: offer.name, size: 0, mode: STREAM_FILE_MODE, mtime: 0 };
+  return { kind: 'stream', name: forDisplay(offer.name), files: [entry], totalBytes: 0 };
+}
+
+/**
+ * Section 11: FILE for index 0 from 0, then DATA counted and hashed as it arrives, under the
+ * receiver's limit, into the sink; FILE_END must name the same size and SHA-256 (E_INTEGRITY
+ * otherwise). The sink then learns the size that arrived and the arrival time, its mtime.
+ */
+async function receiveStream(connection: SecureChannel, entry: FileEntry, options: ReceiveOptions): Promise<ReceivedFile> {
+  const start = parseFileStart(await connection.expect(RecordType.FILE));
+  if (start.index !== 0 || start.offset !== 0) throw new SealdropError('E_PROTOCOL', `expected FILE for index 0 from offset 0 for a stream, got index ${start.index} offset ${start.offset}`);
+  const into = await options.sink.start(entry, 0);
+  const maxBytes = options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES;
+  let doneBytes = 0;
+  const { sha256, size } = await receiveData(connection, entry.path, { maxBytes, sizeDeclared: false }, into, undefined, (bytes) => {
+    doneBytes += bytes;
+    options.onProgress?.({ index: 0, path: entry.path, fileBytes: bytes, fileSize: null, doneBytes, totalBytes: null });
+  });
+  options.sink.settleStream({ ...entry, size, mtime: Date.now() });
+  return { path: entry.path, size, sha256 };
 }
 
 /** Prefixes kept from an earlier transfer of the same entries, by offer index. */
@@ -294,39 +353,57 @@ function formatMiB(bytes: number): string {
 }
 
 /**
+ * How much DATA an entry may bring: a file's declared size, exactly (section 6), or for a stream
+ * the receiver's own limit, with the size that came checked against FILE_END's (section 11).
+ */
+interface DataBound {
+  readonly maxBytes: number;
+  readonly sizeDeclared: boolean;
+}
+
+/**
  * DATA records → hash → the sink's Writable, through one pipeline so a slow disk slows the
  * socket; each record's body travels as the pieces it was decrypted in, never joined.
- * Returns the verified SHA-256; throws E_PROTOCOL on a size mismatch, E_INTEGRITY on a hash one.
+ * Returns the verified SHA-256 and size; throws E_PROTOCOL on a declared size missed, E_TOO_LARGE
+ * past a stream's limit, E_INTEGRITY on a hash (or a stream's size) that differs from FILE_END.
  */
-async function receiveFileData(
+async function receiveData(
   connection: SecureChannel,
-  entry: FileEntry,
+  path: string,
+  { maxBytes, sizeDeclared }: DataBound,
   into: Writable,
   prefix: HashedPrefix | undefined,
   onBytes: (bytes: number) => void,
-): Promise<string> {
-  const size = entry.size;
-  let expectedDigest = '';
+): Promise<{ sha256: string; size: number }> {
+  let expected = { sha256: '', size: 0 };
   async function* dataBodies(): AsyncGenerator<readonly Buffer[]> {
     let received = prefix?.bytes ?? 0;
     for (;;) {
       const record = await connection.receive('DATA');
       if (record.type === RecordType.FILE_END) {
-        expectedDigest = parseFileEnd(record.body);
-        if (received !== size) throw new SealdropError('E_PROTOCOL', `${forDisplay(entry.path)}: FILE_END after ${received} of ${size} bytes`);
+        const end = parseFileEnd(record.body);
+        if (sizeDeclared && received !== maxBytes) throw new SealdropError('E_PROTOCOL', `${forDisplay(path)}: FILE_END after ${received} of ${maxBytes} bytes`);
+        if (!sizeDeclared && end.size === undefined) throw new SealdropError('E_PROTOCOL', `${forDisplay(path)}: the stream's FILE_END has no "size" (section 11)`);
+        if (!sizeDeclared && end.size !== received) {
+          throw new SealdropError('E_INTEGRITY', `${forDisplay(path)}: the sender says it sent ${end.size} bytes, but ${received} arrived; the stream is incomplete`);
+        }
+        expected = { sha256: end.sha256, size: received };
         return;
       }
       if (record.type !== RecordType.DATA) throw new SealdropError('E_PROTOCOL', `expected DATA or FILE_END, got ${recordTypeName(record.type)}`);
       received += partsLength(record.bodyParts);
-      if (received > size) throw new SealdropError('E_PROTOCOL', `${forDisplay(entry.path)}: more DATA than its declared ${size} bytes`);
+      if (received > maxBytes) {
+        if (sizeDeclared) throw new SealdropError('E_PROTOCOL', `${forDisplay(path)}: more DATA than its declared ${maxBytes} bytes`);
+        throw new SealdropError('E_TOO_LARGE', `${forDisplay(path)}: the stream is longer than ${maxBytes} bytes, this receiver's limit`);
+      }
       if (record.bodyParts.length > 0) yield record.bodyParts;
     }
   }
   const tap = new HashTap(onBytes, prefix);
   await pipeline(dataBodies(), tap, into);
   const actual = tap.digest();
-  if (actual !== expectedDigest) {
-    throw new SealdropError('E_INTEGRITY', `${forDisplay(entry.path)}: SHA-256 ${actual} does not match the sender's ${expectedDigest}; the file was not kept`);
+  if (actual !== expected.sha256) {
+    throw new SealdropError('E_INTEGRITY', `${forDisplay(path)}: SHA-256 ${actual} does not match the sender's ${expected.sha256}; the file was not kept`);
   }
-  return actual;
+  return { sha256: actual, size: expected.size };
 }

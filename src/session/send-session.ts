@@ -8,12 +8,12 @@ import { pipeline } from 'node:stream/promises';
 import { SealdropError } from '../errors.js';
 import { forDisplay } from '../protocol/display.js';
 import type { HashedPrefix } from '../protocol/hashed-prefix.js';
-import { encodeFilesOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type FileEntry, type ResumePoint } from '../protocol/messages.js';
+import { encodeFilesOffer, encodeStreamEnd, encodeStreamOffer, encodeTextOffer, parseAccept, parseDecline, parseReceipt, type FileEntry, type ResumePoint } from '../protocol/messages.js';
 import { RecordType, recordTypeName, type Record } from '../protocol/records.js';
 import { HashTap } from './hash-tap.js';
-import type { EntrySource, OpenedEntry } from './source.js';
+import type { EntrySource, OpenedEntry, StreamSource } from './source.js';
 import type { TransferProgress } from './progress.js';
-import type { SecureChannel } from '../channel/secure-channel.js';
+import { PeerStopped, type SecureChannel } from '../channel/secure-channel.js';
 
 /** What the entries of one transfer share while they stream. */
 interface Streaming {
@@ -99,6 +99,46 @@ export async function sendFiles(connection: SecureChannel, source: EntrySource, 
     checkReceipt(parseReceipt(receipt.body), sent);
     return sent;
   });
+}
+
+/**
+ * Section 11: one stream, read to its end as the channel takes it, so memory stays flat whatever
+ * its length. FILE_END carries the size, which the OFFER could not. A stream never resumes: its
+ * bytes are consumed as they go, so a break-off is the end (the caller reports failure).
+ */
+export async function sendStream(connection: SecureChannel, source: StreamSource, options: SendOptions = {}): Promise<SentFile> {
+  return runSending(connection, async () => {
+    const resume = await offerAndAwaitAccept(connection, [encodeStreamOffer(source.name)]).catch((error: unknown) => {
+      throw streamsRefused(error);
+    });
+    if (resume.length > 0) throw new SealdropError('E_PROTOCOL', 'the receiver asked to resume a stream, which cannot resume (section 11)');
+    options.onAccepted?.();
+    const stop = new AbortController();
+    const reply = connection.receive('RECEIPT').finally(() => stop.abort());
+    reply.catch(() => undefined); // awaited below; this only marks it handled while the stream flows
+    let sent: SentFile;
+    try {
+      await connection.sendJson(RecordType.FILE, { index: 0, offset: 0 });
+      const tap = new HashTap((bytes) => options.onProgress?.({ index: 0, path: source.name, fileBytes: bytes, fileSize: null, doneBytes: tap.bytes, totalBytes: null }));
+      await pipeline(source.read(), tap, connection.dataSealer(), connection.recordSink(), { signal: stop.signal });
+      sent = { path: source.name, size: tap.bytes, sha256: tap.digest() };
+      await connection.send(RecordType.FILE_END, encodeStreamEnd(sent.sha256, sent.size));
+      await connection.sendJson(RecordType.DONE, {});
+    } catch (error) {
+      if (stop.signal.aborted) await reply; // the receiver's own error explains the abort
+      throw error;
+    }
+    const receipt = await reply;
+    if (receipt.type !== RecordType.RECEIPT) throw unexpected('RECEIPT', receipt);
+    checkReceipt(parseReceipt(receipt.body), [sent]);
+    return sent;
+  });
+}
+
+/** Section 11: a receiver that predates streams answers their OFFER with ERROR E_PROTOCOL; say what that means. */
+function streamsRefused(error: unknown): unknown {
+  if (!(error instanceof PeerStopped) || error.code !== 'E_PROTOCOL') return error;
+  return new PeerStopped(error.code, `${error.message} (the receiver does not take streams, section 11: it may be an older sealdrop; save the data to a file and send that)`, { cause: error });
 }
 
 /** Runs the steps; on failure tells the receiver (sealed ERROR) and closes. */

@@ -1,7 +1,7 @@
 /**
  * What a sending session sends (PROTOCOL.md sections 5 and 6): the offer's entries, and each
- * one's bytes. The session sees only this; the CLI hands it local files (files/local-source.ts),
- * and a pipe (section 11: one stream whose size is known only at its end) will be another.
+ * one's bytes. The session sees only this; the CLI hands it local files (files/local-source.ts).
+ * A pipe is a StreamSource instead (section 11: one stream whose size is known only at its end).
  */
 import type { Readable } from 'node:stream';
 import type { FileEntry } from '../protocol/messages.js';
@@ -39,4 +39,16 @@ export interface OpenedEntry {
    */
   checkUnchanged(bytesRead: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Section 11: one stream of unknown size (standard input, say), read once to its end. It has no
+ * entries to offer, no prefix to prove and nothing to check afterwards: what was read is what was
+ * sent, and FILE_END says how much.
+ */
+export interface StreamSource {
+  /** What the receiver is shown, and the file name it saves the stream under: one path segment. */
+  readonly name: string;
+  /** Its bytes as Buffers of any size, read as the channel takes them (backpressure); once only. */
+  read(): Readable;
 }

@@ -4,6 +4,8 @@ import {
   encodeAccept,
   encodeFilesOffer,
   encodeJson,
+  encodeStreamEnd,
+  encodeStreamOffer,
   encodeTextOffer,
   parseAccept,
   parseDecline,
@@ -46,7 +48,7 @@ describe('record bodies of the vectors', () => {
     }
     expect(bodies(RecordType.ACCEPT).map(parseAccept)).toEqual([[]]);
     expect(bodies(RecordType.FILE).map(parseFileStart)).toEqual(files.map((_, index) => ({ index, offset: 0 })));
-    expect(bodies(RecordType.FILE_END).map(parseFileEnd)).toEqual(files.map((f) => f.sha256));
+    expect(bodies(RecordType.FILE_END).map(parseFileEnd)).toEqual(files.map((f) => ({ sha256: f.sha256 })));
     const receipts = v.kind === 'chat' ? [] : [files.map((f, index) => ({ index, sha256: f.sha256 }))];
     expect(bodies(RecordType.RECEIPT).map(parseReceipt)).toEqual(receipts);
     expect(bodies(RecordType.TEXT).map(parseText)).toEqual((v.chat?.messages ?? []).map((m: any) => m.text));
@@ -114,7 +116,7 @@ describe('parsers', () => {
   });
 
   it('requires lowercase 64-digit digests', () => {
-    expect(parseFileEnd(encodeJson({ sha256: digest }))).toBe(digest);
+    expect(parseFileEnd(encodeJson({ sha256: digest }))).toEqual({ sha256: digest });
     expect(() => parseFileEnd(encodeJson({ sha256: digest.toUpperCase() }))).toThrow();
     expect(() => parseFileEnd(encodeJson({ sha256: digest.slice(2) }))).toThrow();
     expect(() => parseAccept(encodeJson({ resume: [{ index: 0, offset: 1, mac: 'x' }] }))).toThrow();
@@ -237,5 +239,46 @@ describe('encoders', () => {
   it('refuses a text that does not fit one record', () => {
     expect(encodeTextOffer('x'.repeat(MAX_RECORD_BODY_BYTES))).toBeNull();
     expect(parseOffer(encodeTextOffer('hi')!)).toEqual({ kind: 'text', text: 'hi' });
+  });
+});
+
+describe('streams (section 11)', () => {
+  const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
+
+  it('parses the stream OFFER it encodes, exactly the fields of section 11', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (name) => {
+        const body = encodeStreamOffer(name);
+        expect(JSON.parse(body.toString('utf8'))).toEqual({ kind: 'stream', name });
+        expect(parseOffer(body)).toEqual({ kind: 'stream', name });
+      }),
+    );
+  });
+
+  it('refuses a stream OFFER without a string name', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constant(undefined), fc.integer(), fc.boolean(), fc.array(fc.string())), (name) => {
+        expect(() => parseOffer(encodeJson({ kind: 'stream', name }))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+      }),
+    );
+  });
+
+  it('parses the FILE_END with a size that it encodes', () => {
+    fc.assert(
+      fc.property(hex64, fc.maxSafeNat(), (sha256, size) => {
+        const body = encodeStreamEnd(sha256, size);
+        expect(JSON.parse(body.toString('utf8'))).toEqual({ sha256, size });
+        expect(parseFileEnd(body)).toEqual({ sha256, size });
+      }),
+    );
+  });
+
+  it('refuses a FILE_END whose size is not an integer from 0 to 2^53-1', () => {
+    const badSize = fc.oneof(fc.integer({ max: -1 }), fc.double().filter((d) => !Number.isSafeInteger(d)), fc.constant(2 ** 53), fc.string(), fc.constant(null));
+    fc.assert(
+      fc.property(hex64, badSize, (sha256, size) => {
+        expect(() => parseFileEnd(encodeJson({ sha256, size }))).toThrow(expect.objectContaining({ code: 'E_PROTOCOL' }));
+      }),
+    );
   });
 });

@@ -54,6 +54,7 @@ class MemorySource implements EntrySource {
 
 /** Collects what arrives; `landed` holds each entry once commitAll ran, `calls` the order of the calls. */
 class MemorySink implements EntrySink {
+  readonly passesBytesOn = false;
   readonly calls: string[] = [];
   readonly landed = new Map<string, string>();
   readonly #incoming = new Map<string, Buffer[]>();
@@ -91,6 +92,9 @@ class MemorySink implements EntrySink {
         callback();
       },
     });
+  }
+  settleStream(entry: FileEntry): void {
+    this.calls.push(`settleStream ${entry.path} ${entry.size}`);
   }
   async commitAll(): Promise<void> {
     this.calls.push('commitAll');

@@ -1,4 +1,7 @@
-/** `sealdrop receive`: listen, show the code and the command for the other side, receive, verify. */
+/**
+ * `sealdrop receive`: listen, show the code and the command for the other side, receive, verify;
+ * into a directory, or with --stdout (section 11) a stream or a single file to standard output.
+ */
 import { SealdropError } from '../../errors.js';
 import { generateCode, normaliseCode } from '../../protocol/code.js';
 import { assertStrongCode } from '../../protocol/code-strength.js';
@@ -6,6 +9,7 @@ import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { DirectorySink } from '../../files/directory-sink.js';
 import { SumsFile } from '../../files/sums-file.js';
+import { WritableSink } from '../../pipes/writable-sink.js';
 import { TcpListener } from '../../channel/tcp.js';
 import { Gate, type GateEvent } from '../../session/gate.js';
 import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
@@ -27,6 +31,10 @@ export interface ReceiveArguments {
   readonly overwrite: boolean;
   /** Lets an offer write into directories that exist and create hidden top-level entries (section 6 step 2). */
   readonly merge: boolean;
+  /** Writes a stream or a single file to standard output; everything for the person goes to stderr. */
+  readonly stdout?: boolean;
+  /** The one JSON result on stdout: not with --stdout, whose stdout holds the data. */
+  readonly json?: boolean;
   readonly handshakeTimeout: number;
   /** Seconds a sender that owes a record may stay silent. */
   readonly idleTimeout: number;
@@ -38,7 +46,9 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   const given = await readCode(args.code, output, { prompt: false });
   const code = given?.text ?? generateCode();
   const codeBytes = given?.bytes ?? normaliseCode(code);
-  const destination = await DirectorySink.open(args.out, args.overwrite);
+  if (args.stdout && args.json) throw new SealdropError('E_USAGE', '--stdout and --json both want standard output: choose one');
+  const destination = args.stdout ? null : await DirectorySink.open(args.out, args.overwrite);
+  const where = destination?.root ?? null;
   // A chosen code guards the files as well as a generated one only if it takes as many guesses.
   if (given !== null) assertStrongCode(given.bytes);
   const sums = args.sums === undefined ? null : await SumsFile.create(args.sums);
@@ -64,9 +74,9 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
     const result = await receiveWithRetries(
       gate,
       {
-        sink: destination,
+        sink: destination ?? new WritableSink(process.stdout),
         decide: (offer) => decide(offer, args, output),
-        onOffer: (offer) => describeOffer(offer, destination.root, output),
+        onOffer: (offer) => describeOffer(offer, where, output),
         onProgress: (progress) => output.progress(progress),
         onFinishing: finishWithoutInterruption,
       },
@@ -83,7 +93,7 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
         },
       },
     );
-    await report(result, destination.root, sums, output);
+    await report(result, where, sums, output);
   } finally {
     removeCleanup();
     output.finish();
@@ -132,9 +142,18 @@ function reportGateEvent(event: GateEvent, output: Output): void {
  * Section 6 step 2: every top-level entry of the offer and which exist here, whatever --quiet or
  * --json say. The offer's name is only what the sender calls it; these are what lands.
  */
-function describeOffer(offer: OfferToDecide, root: string, output: Output): void {
+function describeOffer(offer: OfferToDecide, root: string | null, output: Output): void {
   const count = offer.topLevel.length;
-  output.essential(`Incoming: ${offer.name} (${plural(offer.files.length, 'file')}, ${formatBytes(offer.totalBytes)})`);
+  if (offer.kind === 'stream') output.essential(`Incoming stream: ${offer.name} (its size is known only at its end)`);
+  else output.essential(`Incoming: ${offer.name} (${plural(offer.files.length, 'file')}, ${formatBytes(offer.totalBytes)})`);
+  if (root === null) {
+    if (offer.files.length === 1) output.essential('It goes to standard output as it arrives.');
+    return;
+  }
+  if (offer.kind === 'stream') {
+    output.essential(`It is saved as ${shownNames(offer.topLevel)} in ${forDisplay(root)}${entryNotes(offer.topLevel[0]!)}`);
+    return;
+  }
   output.essential(`It puts ${count} top-level ${count === 1 ? 'entry' : 'entries'} into ${forDisplay(root)}:`);
   for (const entry of offer.topLevel) output.essential(`  ${describeEntry(entry)}`);
   output.event('offer', { name: offer.name, fileCount: offer.files.length, totalBytes: offer.totalBytes, topLevel: topLevelForJson(offer.topLevel) });
@@ -147,14 +166,23 @@ function topLevelForJson(entries: readonly TopLevelFacts[]): object[] {
 
 function describeEntry(entry: TopLevelFacts): string {
   const size = entry.isDirectory ? `${plural(entry.fileCount, 'file')}, ${formatBytes(entry.totalBytes)}` : formatBytes(entry.totalBytes);
+  return `${shownNames([entry])}  ${size}${entryNotes(entry)}`;
+}
+
+/** What the person must know of a top-level name: that it exists here, that it is hidden. */
+function entryNotes(entry: TopLevelFacts): string {
   const notes = [
     entry.createdByEarlierAttempt ? 'created by an earlier attempt of this transfer' : entry.exists ? 'ALREADY EXISTS here' : '',
     isHiddenName(entry.name) ? 'hidden' : '',
   ].filter(Boolean);
-  return `${shownNames([entry])}  ${size}${notes.length > 0 ? `  (${notes.join(', ')})` : ''}`;
+  return notes.length > 0 ? `  (${notes.join(', ')})` : '';
 }
 
 async function decide(offer: OfferToDecide, args: ReceiveArguments, output: Output): Promise<OfferAnswer> {
+  if (args.stdout && offer.files.length > 1) {
+    output.warn(`--stdout takes a stream or a single file, and this offer holds ${plural(offer.files.length, 'file')}: declining (receive them without --stdout, or have the sender pipe an archive: tar c DIR | sealdrop send -)`);
+    return 'decline';
+  }
   const accepted: OfferAnswer = args.merge ? 'merge' : 'accept';
   // With --yes alone, the session refuses an offer that needs leave: --yes was given before anyone saw it.
   if (args.yes) return accepted;
@@ -162,7 +190,7 @@ async function decide(offer: OfferToDecide, args: ReceiveArguments, output: Outp
     output.warn('no terminal to ask whether to accept: declining (run with --yes to accept without asking)');
     return 'decline';
   }
-  const what = `${plural(offer.files.length, 'file')} (${formatBytes(offer.totalBytes)})`;
+  const what = offer.kind === 'stream' ? `the stream ${offer.name}` : `${plural(offer.files.length, 'file')} (${formatBytes(offer.totalBytes)})`;
   const { hidden, existingDirectories } = needingLeave(offer.topLevel);
   if (args.merge || hidden.length + existingDirectories.length === 0) return (await confirm(`Accept ${what}?`)) ? accepted : 'decline';
   // A yes counts as leave only to a question that named what it allows.
@@ -174,7 +202,7 @@ async function decide(offer: OfferToDecide, args: ReceiveArguments, output: Outp
   return (await confirm(`The offer ${allows.join(', and ')}. Accept ${what} and merge?`)) ? 'merge' : 'decline';
 }
 
-async function report(result: ReceiveResult, root: string, sums: SumsFile | null, output: Output): Promise<void> {
+async function report(result: ReceiveResult, root: string | null, sums: SumsFile | null, output: Output): Promise<void> {
   output.finish();
   switch (result.kind) {
     case 'declined':
@@ -186,15 +214,17 @@ async function report(result: ReceiveResult, root: string, sums: SumsFile | null
       output.jsonResult({ ok: true, kind: 'text', text: result.text });
       return;
     case 'files':
+    case 'stream':
       // Every file lands or none does: each is verified and under its name only now.
       for (const { path, size, sha256 } of result.files) output.event('verified', { path, size, sha256 });
-      for (const file of result.files) output.result(sha256sumLine(file.sha256, file.path));
+      // With --stdout, standard output holds the data: the hash lines, for the person, go to stderr.
+      for (const file of result.files) (root === null ? output.essential.bind(output) : output.result.bind(output))(sha256sumLine(file.sha256, file.path));
       await sums?.write(result.files.map((file) => sha256sumLine(file.sha256, file.path)));
-      output.info(`Received and verified ${plural(result.files.length, 'file')} (${formatBytes(result.totalBytes)}) in ${root}`);
+      output.info(`Received and verified ${result.kind === 'stream' ? 'the stream' : plural(result.files.length, 'file')} (${formatBytes(result.totalBytes)}) ${root === null ? 'to standard output' : `in ${root}`}`);
       if (!result.receiptSent) output.warn('the connection ended before the sender could be told: it will report that the transfer failed, though every file arrived, verified');
       output.jsonResult({
         ok: true,
-        kind: 'files',
+        kind: result.kind,
         destination: root,
         totalBytes: result.totalBytes,
         files: result.files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),

@@ -1,12 +1,13 @@
-/** `sealdrop send`: files, directories or a text, to a listening receiver. */
+/** `sealdrop send`: files, directories, a text, or standard input (`-`, a stream), to a listening receiver. */
 import { SealdropError } from '../../errors.js';
-import { findPathViolation } from '../../protocol/paths.js';
+import { findPathViolation, streamNameViolation } from '../../protocol/paths.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { connectTo } from '../../channel/tcp.js';
 import { collectLocalFiles, type LocalSelection } from '../../files/local-files.js';
 import { LocalFilesSource } from '../../files/local-source.js';
-import { openSecureChannel } from '../../channel/secure-channel.js';
-import { sendFiles, sendText } from '../../session/send-session.js';
+import { openSecureChannel, type SecureChannel } from '../../channel/secure-channel.js';
+import { ReadableSource } from '../../pipes/readable-source.js';
+import { sendFiles, sendStream, sendText } from '../../session/send-session.js';
 import { parseHostPort } from '../addresses.js';
 import { readCode } from '../code-input.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
@@ -16,11 +17,16 @@ import type { Output } from '../output.js';
 export interface SendArguments {
   readonly paths: readonly string[];
   readonly text?: string;
+  /** The name of the stream that `-` sends (section 11); STDIN_STREAM_NAME by default. */
+  readonly name?: string;
   readonly to: string;
   readonly code?: string;
   /** Seconds a receiver that owes a record may stay silent. */
   readonly idleTimeout: number;
 }
+
+/** What the receiver is shown, and saves the stream as, when `-` comes without --name. */
+export const STDIN_STREAM_NAME = 'stdin';
 
 export async function runSend(args: SendArguments, output: Output): Promise<void> {
   const { host, port } = parseHostPort(args.to);
@@ -28,7 +34,8 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
     throw new SealdropError('E_USAGE', 'give either PATH... or --text "message", not both and not neither');
   }
   // Everything local is checked before connecting, so no attempt is spent on a typo.
-  const selection = args.text === undefined ? await selectFiles(args.paths, output) : null;
+  const streamName = checkStreamArguments(args);
+  const selection = args.text === undefined && streamName === null ? await selectFiles(args.paths, output) : null;
   const code = await readCode(args.code, output, { prompt: true });
   if (code === null) throw new SealdropError('E_USAGE', 'no code given');
 
@@ -44,6 +51,10 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
     output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the receiver sees the same)`);
     output.event('secured', { fingerprint: channel.fingerprint });
     output.spin('Waiting for the receiver to accept…');
+    if (streamName !== null) {
+      await sendStdin(channel, streamName, output);
+      return;
+    }
     if (selection === null) {
       await sendText(channel, args.text!);
       output.finish();
@@ -68,6 +79,37 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
     removeCleanup();
     output.finish();
   }
+}
+
+/**
+ * `-` alone sends standard input as a stream (section 11), under --name; the name obeys the path
+ * rules with a single segment, checked here as the receiver will. Null when sending files or a text.
+ */
+function checkStreamArguments(args: SendArguments): string | null {
+  if (!args.paths.includes('-')) {
+    if (args.name !== undefined) throw new SealdropError('E_USAGE', '--name names the stream of `sealdrop send -`; files keep their own names');
+    return null;
+  }
+  if (args.paths.length > 1) throw new SealdropError('E_USAGE', '`-` (standard input) is sent alone, as one stream: give no other path with it');
+  const name = args.name ?? STDIN_STREAM_NAME;
+  const violation = streamNameViolation(name);
+  if (violation !== null) throw new SealdropError('E_USAGE', `--name ${JSON.stringify(name)} cannot name a stream: ${violation.message} Give a plain file name.`);
+  return name;
+}
+
+/**
+ * Section 11: standard input to its end, read only as fast as the channel takes it. A stream
+ * never resumes (what was read is gone), so a break-off is a failure to report, not to retry.
+ */
+async function sendStdin(channel: SecureChannel, name: string, output: Output): Promise<void> {
+  const sent = await sendStream(channel, new ReadableSource(name, process.stdin), {
+    onAccepted: () => output.spin('Accepted; sending standard input…'),
+    onProgress: (progress) => output.progress(progress),
+  });
+  output.finish();
+  output.result(sha256sumLine(sent.sha256, sent.path));
+  output.info(`Sent standard input as ${sent.path} (${formatBytes(sent.size)}); the receiver verified its SHA-256.`);
+  output.jsonResult({ ok: true, kind: 'stream', totalBytes: sent.size, files: [sent] });
 }
 
 /** Nobody listening there most often means no receive runs there yet: say which command to start. */
