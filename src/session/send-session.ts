@@ -65,17 +65,10 @@ export async function sendFiles(connection: SecureChannel, source: EntrySource, 
   return runSending(connection, async () => {
     const resumePoints = new Map((await offerAndAwaitAccept(connection, encodeFilesOffer(source.name, source.entries))).map((p) => [p.index, p]));
     options.onAccepted?.();
-
-    // The receiver speaks again only with RECEIPT, or with ERROR if it gives up (disk full, say):
-    // listen from now on and stop streaming the moment it speaks.
-    const stop = new AbortController();
-    const reply = connection.receive('RECEIPT').finally(() => stop.abort());
-    reply.catch(() => undefined); // awaited below; this only marks it handled while files stream
-
-    const streaming: Streaming = { connection, signal: stop.signal };
-    const sent: SentFile[] = [];
-    const progress = { doneBytes: 0, totalBytes: source.entries.reduce((sum, e) => sum + e.size, 0) };
-    try {
+    return streamUntilReceipt(connection, async (signal) => {
+      const streaming: Streaming = { connection, signal };
+      const sent: SentFile[] = [];
+      const progress = { doneBytes: 0, totalBytes: source.entries.reduce((sum, e) => sum + e.size, 0) };
       for (const [index, entry] of source.entries.entries()) {
         const opened = await source.open(index);
         try {
@@ -90,14 +83,8 @@ export async function sendFiles(connection: SecureChannel, source: EntrySource, 
         }
       }
       await connection.sendJson(RecordType.DONE, {});
-    } catch (error) {
-      if (stop.signal.aborted) await reply; // the receiver's own error explains the abort
-      throw error;
-    }
-    const receipt = await reply;
-    if (receipt.type !== RecordType.RECEIPT) throw unexpected('RECEIPT', receipt);
-    checkReceipt(parseReceipt(receipt.body), sent);
-    return sent;
+      return sent;
+    });
   });
 }
 
@@ -113,26 +100,40 @@ export async function sendStream(connection: SecureChannel, source: StreamSource
     });
     if (resume.length > 0) throw new SealdropError('E_PROTOCOL', 'the receiver asked to resume a stream, which cannot resume (section 11)');
     options.onAccepted?.();
-    const stop = new AbortController();
-    const reply = connection.receive('RECEIPT').finally(() => stop.abort());
-    reply.catch(() => undefined); // awaited below; this only marks it handled while the stream flows
-    let sent: SentFile;
-    try {
+    const [sent] = await streamUntilReceipt(connection, async (signal) => {
       await connection.sendJson(RecordType.FILE, { index: 0, offset: 0 });
       const tap = new HashTap((bytes) => options.onProgress?.({ index: 0, path: source.name, fileBytes: bytes, fileSize: null, doneBytes: tap.bytes, totalBytes: null }));
-      await pipeline(source.read(), tap, connection.dataSealer(), connection.recordSink(), { signal: stop.signal });
-      sent = { path: source.name, size: tap.bytes, sha256: tap.digest() };
-      await connection.send(RecordType.FILE_END, encodeStreamEnd(sent.sha256, sent.size));
+      await pipeline(source.read(), tap, connection.dataSealer(), connection.recordSink(), { signal });
+      const stream = { path: source.name, size: tap.bytes, sha256: tap.digest() };
+      await connection.send(RecordType.FILE_END, encodeStreamEnd(stream.sha256, stream.size));
       await connection.sendJson(RecordType.DONE, {});
-    } catch (error) {
-      if (stop.signal.aborted) await reply; // the receiver's own error explains the abort
-      throw error;
-    }
-    const receipt = await reply;
-    if (receipt.type !== RecordType.RECEIPT) throw unexpected('RECEIPT', receipt);
-    checkReceipt(parseReceipt(receipt.body), [sent]);
-    return sent;
+      return [stream];
+    });
+    return sent!;
   });
+}
+
+/**
+ * Runs `stream` (the FILEs, their DATA and FILE_ENDs, DONE) while listening for the receiver,
+ * which speaks again only with RECEIPT, or with ERROR if it gives up (disk full, say): then
+ * `signal` stops the streaming at once, and the receiver's error is the one reported. Success
+ * only once the RECEIPT names the same SHA-256 for every file sent.
+ */
+async function streamUntilReceipt(connection: SecureChannel, stream: (signal: AbortSignal) => Promise<SentFile[]>): Promise<SentFile[]> {
+  const stop = new AbortController();
+  const reply = connection.receive('RECEIPT').finally(() => stop.abort());
+  reply.catch(() => undefined); // awaited below; this only marks it handled while data streams
+  let sent: SentFile[];
+  try {
+    sent = await stream(stop.signal);
+  } catch (error) {
+    if (stop.signal.aborted) await reply; // the receiver's own error explains the abort
+    throw error;
+  }
+  const receipt = await reply;
+  if (receipt.type !== RecordType.RECEIPT) throw unexpected('RECEIPT', receipt);
+  checkReceipt(parseReceipt(receipt.body), sent);
+  return sent;
 }
 
 /** Section 11: a receiver that predates streams answers their OFFER with ERROR E_PROTOCOL; say what that means. */
