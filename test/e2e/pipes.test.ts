@@ -122,6 +122,23 @@ describe('pipes (section 11)', () => {
     expect(saved.mtimeMs).toBeGreaterThanOrEqual(before - 1000);
   });
 
+  e2e('a stream saved as a file that broke off: its part is discarded, and the warning says so', async ({ sd }) => {
+    const { root, out } = sd.ws;
+    const errFile = path.join(root, 'recv.err');
+    const port = await closedPort();
+    const receiving = await receiver(port, `--out '${out}'`, '', errFile);
+    const sending = shell(`(head -c 1048576 /dev/urandom; sleep 60) | '${SEALDROP_BIN}' send - --name data.bin --to ${LOOPBACK}:${port}`);
+    const part = () => readdirSync(out).find((name) => name.endsWith('.part'));
+    await waitFor(() => part() !== undefined && statSync(path.join(out, part()!)).size === 1048576, 'the first megabyte in the part file');
+    process.kill(-sending.child.pid!, 'SIGKILL');
+    await waitFor(() => readFileSync(errFile, 'utf8').includes('Waiting for the sender to try again'), 'the broke-off warning');
+    expect(readFileSync(errFile, 'utf8')).toMatch(/the transfer broke off \(E_[A-Z_]+: .*\); nothing is under its final name, the stream cannot resume, so its part is discarded\./);
+    expect(readFileSync(errFile, 'utf8')).not.toMatch(/partial files are kept/);
+    expect(readdirSync(out)).toEqual([]);
+    process.kill(-receiving.child.pid!, 'SIGINT');
+    await receiving.done;
+  });
+
   e2e('a stream under a name that exists is refused (E_EXISTS), the file untouched', async ({ sd }) => {
     const { root, out } = sd.ws;
     writeFileSync(path.join(out, 'data.bin'), 'mine');
