@@ -7,7 +7,7 @@
 import { SealdropError } from '../errors.js';
 import type { SecureChannel } from '../channel/secure-channel.js';
 import type { Gate } from './gate.js';
-import { isResumable, MAX_REFUSED_OFFERS, OfferRefused, receiveTransfer, type ReceiveOptions, type ReceiveResult } from './receive-session.js';
+import { isResumable, MAX_REFUSED_OFFERS, OfferRefused, receiveTransfer, StreamPartDiscarded, type ReceiveOptions, type ReceiveResult } from './receive-session.js';
 
 export interface RetryEvents {
   /** Before each wait for a sender at the gate. */
@@ -16,8 +16,11 @@ export interface RetryEvents {
   readonly onSecured?: (channel: SecureChannel) => void;
   /** An offer was refused and the code stays valid for `refusalsLeft` more refused offers. */
   readonly onRefused?: (refusal: OfferRefused, refusalsLeft: number) => void;
-  /** The transfer broke off; its part files are kept, and the gate waits for the sender again. */
-  readonly onBrokeOff?: (error: SealdropError) => void;
+  /**
+   * The transfer broke off and the gate waits for the sender again; `partsKept` tells whether its
+   * part files are kept to resume (a stream's part is discarded: section 11).
+   */
+  readonly onBrokeOff?: (error: SealdropError, partsKept: boolean) => void;
 }
 
 export async function receiveWithRetries(gate: Gate, transfer: ReceiveOptions, events: RetryEvents = {}): Promise<ReceiveResult> {
@@ -42,7 +45,7 @@ export async function receiveWithRetries(gate: Gate, transfer: ReceiveOptions, e
       // A dropped connection or a sender that gave up leaves the code valid (section 7): wait for
       // the same send to be run again, which resumes. Anything else, a Ctrl-C too, ends the receive.
       if (!(error instanceof SealdropError) || !isResumable(error) || error.code === 'E_INTERRUPTED') throw error;
-      events.onBrokeOff?.(error);
+      events.onBrokeOff?.(error, !(error instanceof StreamPartDiscarded));
       gate.release();
     }
   }

@@ -76,8 +76,14 @@ export const MAX_REFUSED_OFFERS = 3;
  * else (a protocol breach, a hash mismatch, a refusal) discards what this transfer wrote.
  */
 export function isResumable(error: SealdropError): boolean {
-  return !(error instanceof StreamBrokeOff) && (error instanceof PeerStopped || RESUMABLE_CODES.has(error.code));
+  return !(error instanceof StreamBrokeOff) && (error instanceof PeerStopped || error instanceof StreamPartDiscarded || RESUMABLE_CODES.has(error.code));
 }
+
+/**
+ * Section 11: a stream saved as a file that broke off leaves the code valid like any transfer, but
+ * its part is discarded, not kept: a stream never resumes, so the next attempt starts it over.
+ */
+export class StreamPartDiscarded extends SealdropError {}
 
 /**
  * Section 11: a transfer into a sink that passes bytes on as they come (stdout) that broke off,
@@ -218,6 +224,7 @@ export async function receiveTransfer(connection: SecureChannel, options: Receiv
     if (accepted && sink.passesBytesOn && isResumable(failure)) {
       throw new StreamBrokeOff(failure.code, `the transfer broke off (${failure.message}); what went out so far is incomplete, and it cannot resume`, { cause: failure });
     }
+    if (isStream && isResumable(failure)) throw new StreamPartDiscarded(failure.code, failure.message, { cause: failure });
     throw failure;
   } finally {
     await sink.release();

@@ -9,6 +9,9 @@
  *   raw       a plain TCP copy between two Node processes, no crypto (the I/O ceiling);
  *   sealdrop  the real CLI, `receive` and `send`, with the copy's SHA-256 checked.
  *
+ * Then the same bytes through pipes, `send -` into `receive --stdout` (section 11), at 2 MiB and
+ * at the full size: each side's peak RSS must be the same for both (issue 14).
+ *
  * Then the fixed costs: the wall time of sending an empty and a 1-byte file beyond Node's
  * start-up, a directory of many small files (--files of 4 KiB each), and the handshake's CPU
  * time in-process. Notes go to stderr; the tables (or, with
@@ -27,7 +30,7 @@ import { measureHandshakes } from './handshake-cost.mjs';
 import { measureHandshakeWall } from './handshake-wall.mjs';
 import { NodeProcess, disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
 import { formatSize, median, ratioBound, renderReport, throughput } from './report.mjs';
-import { bareNodeStartupSeconds, rawTransfer, sealdropStartupSeconds, sealdropTransfer, sealdropTreeTransfer } from './transfers.mjs';
+import { bareNodeStartupSeconds, rawTransfer, sealdropPipeTransfer, sealdropStartupSeconds, sealdropTransfer, sealdropTreeTransfer } from './transfers.mjs';
 
 const DEFAULT_SIZE = '1G';
 const DEFAULT_RUNS = 3;
@@ -36,6 +39,8 @@ const MANY_FILES_BYTES_EACH = 4096;
 const SMALL_FILE_RUNS = 9;
 const HANDSHAKE_PAIRS = 20;
 const HANDSHAKE_WALL_RUNS = 5;
+/** Issue 14: a pipe's peak RSS for this many bytes is the yardstick for the bench's size. */
+const SMALL_PIPE_BYTES = 2 * 1024 * 1024;
 /** Sealing and hashing even 2 GiB takes seconds; ten minutes means the child hangs. */
 const LIMIT_TIMEOUT_MS = 600_000;
 
@@ -153,6 +158,25 @@ async function measureTransfers(source, sourceSha256, bytes, runs, scratchDir) {
   return { raw: transferSummary(raw, bytes), sealdrop: transferSummary(sealdrop, bytes) };
 }
 
+/**
+ * Issue 14: the file's first SMALL_PIPE_BYTES, then all of it, through `send -` and `receive
+ * --stdout`, `runs` times each: the peak RSS of both sides must not grow with the length.
+ */
+async function measurePipes(source, sourceSha256, bytes, runs, scratchDir) {
+  const sizes = [Math.min(SMALL_PIPE_BYTES, bytes), bytes];
+  const measured = [];
+  for (const size of sizes) {
+    const sha256 = size === bytes ? sourceSha256 : await sha256File(source, size);
+    const results = [];
+    for (let run = 1; run <= runs; run += 1) {
+      results.push(await sealdropPipeTransfer(source, sha256, { scratchDir, bytes: size }));
+      note(`pipe, ${formatSize(size)}, run ${run}/${runs}: ${results.at(-1).seconds.toFixed(3)} s, output verified`);
+    }
+    measured.push({ bytes: size, ...transferSummary(results, size) });
+  }
+  return { small: measured[0], large: measured[1] };
+}
+
 /** Writes a small file and returns what a transfer of it needs: its path and SHA-256. */
 async function smallFile(scratchDir, name, content) {
   const file = path.join(scratchDir, name);
@@ -239,6 +263,8 @@ async function runBench({ bytes, runs, files }, workDir) {
   note('limit: AES-256-GCM and SHA-256 in-process');
   const limit = await measureLimit(source, bytes, runs, workDir);
   const { raw, sealdrop } = await measureTransfers(source, sourceSha256, bytes, runs, workDir);
+  note(`pipes: ${formatSize(Math.min(SMALL_PIPE_BYTES, bytes))} and ${formatSize(bytes)} through send - and receive --stdout`);
+  const pipes = await measurePipes(source, sourceSha256, bytes, runs, workDir);
   note(`small files: ${SMALL_FILE_RUNS} rounds of node -e '', sealdrop --version, an empty and a 1-byte file`);
   const small = await measureSmallFiles(workDir);
   note(`many files: a directory of ${files} files of ${MANY_FILES_BYTES_EACH} bytes`);
@@ -264,7 +290,7 @@ async function runBench({ bytes, runs, files }, workDir) {
   // The issue's ratio: sealdrop's throughput over the raw copy's, so 1 would be as fast as raw.
   const throughputRatio = raw.medianSeconds / sealdrop.medianSeconds;
   const bound = ratioBound(raw, limit, cpus);
-  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawThroughputRatio: throughputRatio, ratioBound: bound, small, manyFiles, handshake };
+  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawThroughputRatio: throughputRatio, ratioBound: bound, pipes, small, manyFiles, handshake };
 }
 
 async function main(argv) {

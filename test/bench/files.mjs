@@ -27,9 +27,10 @@ export async function makeRandomFile(file, bytes) {
   return hash.digest('hex');
 }
 
-export async function sha256File(file) {
+/** The SHA-256 of `file`, or of its first `bytes` if given. */
+export async function sha256File(file, bytes = Infinity) {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024, end: bytes - 1 })) hash.update(chunk);
   return hash.digest('hex');
 }
 

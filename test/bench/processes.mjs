@@ -93,11 +93,13 @@ export class NodeProcess {
   #ended = false;
   #closed;
 
-  constructor(label, args, { env = process.env, cwd, scratchDir }) {
+  /** With `pipes`, the child's stdin and stdout are pipes to the bench (`stdin`, `stdout`); else ignored. */
+  constructor(label, args, { env = process.env, cwd, scratchDir, pipes = false }) {
     this.#label = label;
     const command = this.#command(args, scratchDir);
     this.#startNs = process.hrtime.bigint();
-    this.#child = spawn(command[0], command.slice(1), { env, cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const io = pipes ? 'pipe' : 'ignore';
+    this.#child = spawn(command[0], command.slice(1), { env, cwd, detached: true, stdio: [io, io, 'pipe'] });
     running.add(this);
     if (usageMethod === 'proc-polling') this.#pollTimer = setInterval(() => this.#pollUsage(), PROC_POLL_MS);
     this.#child.stderr.setEncoding('utf8');
@@ -129,6 +131,14 @@ export class NodeProcess {
 
   get startNs() {
     return this.#startNs;
+  }
+
+  get stdin() {
+    return this.#child.stdin;
+  }
+
+  get stdout() {
+    return this.#child.stdout;
   }
 
   /** Resolves with the first match of `pattern` in the child's stderr; rejects if it ends first. */

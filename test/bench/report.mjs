@@ -101,6 +101,21 @@ export function renderReport(results) {
   ]);
   const processesNote = 'CPU: user + system, median of the runs; peak RSS: the highest run';
 
+  const pipeRow = (result) => [
+    `sealdrop: send - | receive --stdout, ${formatSize(result.bytes)}`,
+    fixed(result.medianSeconds, 3),
+    fixed(result.mbPerSecond, 1),
+    mib(result.peakRssBytes.send),
+    mib(result.peakRssBytes.receive),
+    list(result.seconds, 3),
+  ];
+  const pipes = table([
+    ['pipes (section 11)', 'median s', 'MB/s', 'send peak RSS MiB', 'receive peak RSS MiB', 'runs (s)'],
+    pipeRow(results.pipes.small),
+    pipeRow(results.pipes.large),
+  ]);
+  const pipesNote = 'peak RSS: the highest run; it should not grow with the size';
+
   const ms = (seconds) => fixed(seconds * 1000, 1);
   const latency = table([
     ['latency', 'median ms', 'samples'],
@@ -130,7 +145,7 @@ export function renderReport(results) {
     ],
   ]);
 
-  return [header, speeds, ratios, `${processes}\n(${processesNote})`, latency, many, targetTable(results)].join('\n\n');
+  return [header, speeds, ratios, `${processes}\n(${processesNote})`, `${pipes}\n(${pipesNote})`, latency, many, targetTable(results)].join('\n\n');
 }
 
 /** The speed issue's targets, as this run measured them (the flatness of RSS across sizes takes several runs). */

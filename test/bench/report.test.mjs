@@ -63,6 +63,10 @@ describe('renderReport', () => {
     sealdrop: side(5, 3.5, 4.2),
     sealdropToRawThroughputRatio: 0.4,
     ratioBound: ratioBound(transfer(2, 1, 2), limitOf(2.5), 2),
+    pipes: {
+      small: { bytes: 2 * 2 ** 20, ...throughput([0.5], 2 * 2 ** 20), peakRssBytes: { send: 60 * 2 ** 20, receive: 55 * 2 ** 20 } },
+      large: { bytes: 1e9, ...speed(5), peakRssBytes: { send: 61 * 2 ** 20, receive: null } },
+    },
     small: { runs: 9, bareNodeStartup: small, nodeStartup: small, emptyFile: small, oneByteFile: small },
     manyFiles: { count: 1000, bytesEach: 4096, medianSeconds: 2.5, filesPerSecond: 400, seconds: [2.5] },
     handshake: { pairs: 20, pairMs: 17.6, initiatorMs: 8.7, responderMs: 8.8, wallRuns: 5, wallMs: 28.9 },
@@ -72,6 +76,12 @@ describe('renderReport', () => {
     const report = renderReport(results);
     expect(report).toMatch(/^sealdrop \/ raw, throughput +0\.40 /m);
     expect(report).toMatch(/^upper bound on this machine +0\.50 .* 2 cores\) = 2\.00 \/ 4\.00$/m);
+  });
+
+  it('gives both pipe sizes with each side\'s peak RSS', () => {
+    const report = renderReport(results);
+    expect(report).toMatch(/^sealdrop: send - \| receive --stdout, 2 MiB +0\.500 +4\.2 +60\.0 +55\.0 +0\.500$/m);
+    expect(report).toMatch(/^sealdrop: send - \| receive --stdout, 953\.67 MiB +5\.000 +200\.0 +61\.0 +n\/a +5\.000$/m);
   });
 
   it('gives the many-files run per file', () => {

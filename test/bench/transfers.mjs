@@ -4,9 +4,11 @@
  * receiver is already listening) until both processes have exited, so both include one Node
  * start-up, and each copy is checked against the source's SHA-256 afterwards (not timed).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { READ_CHUNK_BYTES } from '../../dist/files/local-source.js';
 import { verifyCopy, verifyTree } from './files.mjs';
@@ -34,19 +36,20 @@ function withDeadline(promise, ms, what) {
 }
 
 /**
- * Starts the receiver, waits until it listens, starts the sender, waits for both. Returns
+ * Starts the receiver, waits until it listens, starts the sender, waits for both (and for
+ * `connect(sender, receiver)`, which feeds and drains their pipes, if given). Returns
  * { seconds, send, receive, disturbance } (send and receive as from NodeProcess.finished(),
  * disturbance as from disturbanceMeter); on failure kills both.
  */
-async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir, bytes }) {
-  const spawnOptions = { env, cwd: REPO, scratchDir };
+async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir, bytes, connect }) {
+  const spawnOptions = { env, cwd: REPO, scratchDir, pipes: connect !== undefined };
   const disturbance = disturbanceMeter();
   const receiver = new NodeProcess(`${label} receiver`, receiverArgs, spawnOptions);
   let sender = null;
   try {
     const [, port] = await receiver.waitForStderr(LISTENING_LINE, LISTENING_TIMEOUT_MS);
     sender = new NodeProcess(`${label} sender`, senderArgs(port), spawnOptions);
-    const [send, receive] = await withDeadline(Promise.all([sender.finished(), receiver.finished()]), deadlineMs(bytes), label);
+    const [send, receive] = await withDeadline(Promise.all([sender.finished(), receiver.finished(), connect?.(sender, receiver)]), deadlineMs(bytes), label);
     const lastExitNs = send.exitNs > receive.exitNs ? send.exitNs : receive.exitNs;
     return { seconds: Number(lastExitNs - sender.startNs) / 1e9, send, receive, disturbance: disturbance() };
   } catch (error) {
@@ -86,6 +89,33 @@ export function sealdropTransfer(source, sourceSha256, options) {
 /** sealdrop with a directory of files (`tree` from makeRandomTree), every copy checked. */
 export function sealdropTreeTransfer(sourceDirectory, tree, options) {
   return sealdropTransferVerified(sourceDirectory, options, (copy) => verifyTree(copy, tree, 'sealdrop'));
+}
+
+/**
+ * The first `bytes` of `source` through pipes: into `sealdrop send -` on its stdin, out of
+ * `sealdrop receive --stdout`, hashed as they come out and checked against `sourceSha256` (the
+ * SHA-256 of those bytes). The bench only moves bytes between the pipes and the file.
+ */
+export async function sealdropPipeTransfer(source, sourceSha256, { scratchDir, bytes }) {
+  let receivedSha256 = null;
+  const result = await timedTransfer({
+    label: 'sealdrop pipe',
+    receiverArgs: [SEALDROP, 'receive', '--host', HOST, '--port', '0', '--yes', '--quiet', '--stdout'],
+    senderArgs: (port) => [SEALDROP, 'send', '-', '--to', `${HOST}:${port}`],
+    env: { ...process.env, SEALDROP_CODE: benchCode() },
+    scratchDir,
+    bytes,
+    connect: async (sender, receiver) => {
+      const hash = createHash('sha256');
+      const drain = async () => {
+        for await (const chunk of receiver.stdout) hash.update(chunk);
+      };
+      await Promise.all([pipeline(createReadStream(source, { end: bytes - 1 }), sender.stdin), drain()]);
+      receivedSha256 = hash.digest('hex');
+    },
+  });
+  if (receivedSha256 !== sourceSha256) throw new Error(`sealdrop pipe: the output's SHA-256 ${receivedSha256} is not the input's ${sourceSha256}`);
+  return result;
 }
 
 /** raw-copy.mjs receive and send: the same file over plain TCP, verified the same way. */

@@ -1,6 +1,6 @@
 /** Temporary directories and file checks for the end-to-end tests. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import tmp from 'tmp';
 
@@ -30,6 +30,13 @@ export function sha256Hex(data: Buffer | string): string {
 
 export function sha256OfFile(file: string): string {
   return sha256Hex(readFileSync(file));
+}
+
+/** The hex SHA-256 of a file read as a stream, for files too large to hold in a test's memory. */
+export async function sha256OfLargeFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** Every entry below `directory` (files, directories, links, hidden ones too), as sorted relative paths. */

@@ -87,9 +87,10 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
           output.event('secured', { fingerprint: channel.fingerprint });
         },
         onRefused: (refusal, refusalsLeft) => reportRefusedOffer(refusal, refusalsLeft, output),
-        onBrokeOff: (error) => {
-          output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, partial files are kept to resume. Waiting for the sender to try again (Ctrl-C to stop)`);
-          output.event('broke-off', { code: error.code, message: error.message });
+        onBrokeOff: (error, partsKept) => {
+          const left = partsKept ? 'partial files are kept to resume' : 'the stream cannot resume, so its part is discarded';
+          output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, ${left}. Waiting for the sender to try again (Ctrl-C to stop)`);
+          output.event('broke-off', { code: error.code, message: error.message, partsKept });
         },
       },
     );
