@@ -100,24 +100,30 @@ export const lstatOrNull = (target: string): Stats | null => lstatSync(target, {
 const NOT_SUPPORTED_HERE = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP']);
 
 /**
- * Gives the file at `from` the name `to`, unless something has that name: false then, and `from`
- * stays. A hard link refuses to replace anything, and the old name is removed after it. Where the
- * file system has no hard links, a check and a rename do the same, except that a file appearing
- * between the two calls would be replaced.
+ * Gives the file at `from` the second name `to`, unless something has that name ('taken'). A hard
+ * link refuses to replace anything, and `from` keeps its name ('linked'). Where the file system
+ * has no hard links, a check and a rename do the same ('moved': `from` has gone), except that a
+ * file appearing between the two calls would be replaced.
  */
-export function moveUnlessTaken(from: string, to: string): boolean {
+function linkOrMove(from: string, to: string): 'linked' | 'moved' | 'taken' {
   try {
     linkSync(from, to);
+    return 'linked';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
+    if (code === 'EEXIST') return 'taken';
     if (!NOT_SUPPORTED_HERE.has(code)) throw error;
-    if (lstatOrNull(to) !== null) return false;
+    if (lstatOrNull(to) !== null) return 'taken';
     renameSync(from, to);
-    return true;
+    return 'moved';
   }
-  unlinkSync(from);
-  return true;
+}
+
+/** Gives the file at `from` the name `to`, unless something has that name: false then, and `from` stays (see linkOrMove). */
+export function moveUnlessTaken(from: string, to: string): boolean {
+  const how = linkOrMove(from, to);
+  if (how === 'linked') unlinkSync(from);
+  return how !== 'taken';
 }
 
 /**
@@ -125,22 +131,13 @@ export function moveUnlessTaken(from: string, to: string): boolean {
  * file over `file`; false if something has the name `keptName`. A hard link: `file` keeps its
  * name meanwhile, so it never disappears. Where the file system has no hard links (FAT, exFAT,
  * SMB shares, or Linux's protected_hardlinks refusing a file of another user), the file is moved
- * to `keptName` after a check, as moveUnlessTaken does: `file` then has no name until the caller's
- * rename gives it one. A copy would keep the name but cost the file's size in time and space, on
- * the USB sticks where space is short; a move never rewrites the file's bytes, and a crash
- * between the two renames leaves it whole under `keptName`.
+ * to `keptName` after a check: `file` then has no name until the caller's rename gives it one. A
+ * copy would keep the name but cost the file's size in time and space, on the USB sticks where
+ * space is short; a move never rewrites the file's bytes, and a crash between the two renames
+ * leaves it whole under `keptName`.
  */
 export function keepUnderSecondName(file: string, keptName: string): boolean {
-  try {
-    linkSync(file, keptName);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
-    if (!NOT_SUPPORTED_HERE.has(code)) throw error;
-    if (lstatOrNull(keptName) !== null) return false;
-    renameSync(file, keptName);
-  }
-  return true;
+  return linkOrMove(file, keptName) !== 'taken';
 }
 
 /**
