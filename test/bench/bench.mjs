@@ -14,8 +14,10 @@
  *
  * Then the fixed costs: the wall time of sending an empty and a 1-byte file beyond Node's
  * start-up, a directory of many small files (--files of 4 KiB each), and the handshake's CPU
- * time in-process. Notes go to stderr; the tables (or, with
- * --json, the same results as JSON) to stdout. Not part of `npm test`.
+ * time in-process. Then the relay (section 9) under load: many pairs at once through one
+ * `sealdrop relay`, and many idle posted connections (relay-load.mjs). `--only` picks some of
+ * these sections. Notes go to stderr; the tables (or, with --json, the same results as JSON) to
+ * stdout. Not part of `npm test`.
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -29,6 +31,7 @@ import { makeRandomFile, makeRandomTree, sha256File } from './files.mjs';
 import { measureHandshakes } from './handshake-cost.mjs';
 import { measureHandshakeWall } from './handshake-wall.mjs';
 import { NodeProcess, disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
+import { RELAY_BENCH_OPTIONS, measureRelayPairs, measureRelayPosted } from './relay-load.mjs';
 import { formatSize, median, ratioBound, renderReport, throughput } from './report.mjs';
 import { bareNodeStartupSeconds, rawTransfer, sealdropPipeTransfer, sealdropStartupSeconds, sealdropTransfer, sealdropTreeTransfer } from './transfers.mjs';
 
@@ -41,15 +44,29 @@ const HANDSHAKE_PAIRS = 20;
 const HANDSHAKE_WALL_RUNS = 5;
 /** Issue 14: a pipe's peak RSS for this many bytes is the yardstick for the bench's size. */
 const SMALL_PIPE_BYTES = 2 * 1024 * 1024;
+/** Issue 12: pairs at once through one relay, each moving RELAY_PAIR_BYTES; idle posted connections. */
+const DEFAULT_RELAY_PAIRS = 1000;
+const RELAY_PAIR_BYTES = 1024 * 1024;
+const DEFAULT_RELAY_POSTED = 10_000;
+/** Child processes the relay's clients are spread over (each holds a share of the sockets). */
+const RELAY_PAIR_WORKERS = 2;
+const RELAY_POSTED_WORKERS = 4;
+/** The parts of the bench, in the order they run; `--only` picks some. */
+const SECTIONS = ['throughput', 'pipes', 'latency', 'many', 'relay'];
 /** Sealing and hashing even 2 GiB takes seconds; ten minutes means the child hangs. */
 const LIMIT_TIMEOUT_MS = 600_000;
 
-const USAGE = `usage: npm run bench -- [--size SIZE] [--runs N] [--files N] [--dir DIR] [--json]
-  --size SIZE  size of the random file: bytes, or with a suffix K, M or G (1K = 1024); default ${DEFAULT_SIZE}
-  --runs N     measurements of each throughput; default ${DEFAULT_RUNS}
-  --files N    files of ${MANY_FILES_BYTES_EACH / 1024} KiB in the directory sent as many small files; default ${DEFAULT_FILES}
-  --dir DIR    where the files go (a temporary directory inside it); default ${os.tmpdir()}
-  --json       print the results as JSON instead of tables`;
+const USAGE = `usage: npm run bench -- [--only SECTIONS] [--size SIZE] [--runs N] [--files N] [--dir DIR] [--relay-pairs N] [--relay-posted N] [--json]
+  --only SECTIONS   comma-separated, of ${SECTIONS.join(', ')}; default all
+                    (throughput: limit, raw and sealdrop; latency: small files and the handshake;
+                    many: many small files; relay: pairs and posted connections through one relay)
+  --size SIZE       size of the random file: bytes, or with a suffix K, M or G (1K = 1024); default ${DEFAULT_SIZE}
+  --runs N          measurements of each throughput; default ${DEFAULT_RUNS}
+  --files N         files of ${MANY_FILES_BYTES_EACH / 1024} KiB in the directory sent as many small files; default ${DEFAULT_FILES}
+  --dir DIR         where the files go (a temporary directory inside it); default ${os.tmpdir()}
+  --relay-pairs N   pairs at once through the relay, ${RELAY_PAIR_BYTES / 1024 / 1024} MiB each; default ${DEFAULT_RELAY_PAIRS}
+  --relay-posted N  idle posted connections on the relay; default ${DEFAULT_RELAY_POSTED}
+  --json            print the results as JSON instead of tables`;
 
 const note = (message) => process.stderr.write(`bench: ${message}\n`);
 
@@ -85,6 +102,9 @@ function parseOptions(argv) {
       runs: { type: 'string', default: String(DEFAULT_RUNS) },
       files: { type: 'string', default: String(DEFAULT_FILES) },
       dir: { type: 'string', default: os.tmpdir() },
+      only: { type: 'string', default: SECTIONS.join(',') },
+      'relay-pairs': { type: 'string', default: String(DEFAULT_RELAY_PAIRS) },
+      'relay-posted': { type: 'string', default: String(DEFAULT_RELAY_POSTED) },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,7 +114,20 @@ function parseOptions(argv) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${values[name]}" (see --help)`);
     return value;
   };
-  return { bytes: parseSize(values.size), runs: wholeNumber('runs'), files: wholeNumber('files'), dir: values.dir, json: values.json, help: values.help };
+  const only = new Set(values.only.split(',').map((name) => name.trim()));
+  const unknown = [...only].filter((name) => !SECTIONS.includes(name));
+  if (unknown.length > 0) throw new Error(`--only takes ${SECTIONS.join(', ')}, not ${unknown.join(', ')}`);
+  return {
+    bytes: parseSize(values.size),
+    runs: wholeNumber('runs'),
+    files: wholeNumber('files'),
+    dir: values.dir,
+    only,
+    relayPairs: wholeNumber('relay-pairs'),
+    relayPosted: wholeNumber('relay-posted'),
+    json: values.json,
+    help: values.help,
+  };
 }
 
 /** Fails early, with a clear reason, instead of filling the disk halfway through. */
@@ -252,25 +285,51 @@ async function measureHandshakeCost(workDir) {
   };
 }
 
-async function runBench({ bytes, runs, files }, workDir) {
+/** Issue 12: 1 MiB through each of `pairs` pairs at once, then `posted` idle posted connections, each on a fresh relay. */
+async function measureRelay(pairs, posted, scratchDir) {
+  note(`relay: ${pairs} pairs at once, ${formatSize(RELAY_PAIR_BYTES)} each, through one sealdrop relay ${RELAY_BENCH_OPTIONS.join(' ')}`);
+  const load = await measureRelayPairs({ pairs, bytesEach: RELAY_PAIR_BYTES, workers: RELAY_PAIR_WORKERS, scratchDir });
+  note(`relay: ${pairs} pairs in ${load.totalSeconds.toFixed(3)} s, every copy intact; ${posted} idle posted connections`);
+  const idle = await measureRelayPosted({ count: posted, workers: RELAY_POSTED_WORKERS, scratchDir });
+  return { options: RELAY_BENCH_OPTIONS.join(' '), load, idle };
+}
+
+async function runBench({ bytes, runs, files, only, relayPairs, relayPosted }, workDir) {
   const started = process.hrtime.bigint();
   const meter = disturbanceMeter();
-  await checkFreeSpace(workDir, 2 * bytes + 64 * 1024 * 1024);
-  const source = path.join(workDir, 'random.bin');
-  note(`writing ${formatSize(bytes)} of random data to ${source}`);
-  const sourceSha256 = await makeRandomFile(source, bytes);
-
-  note('limit: AES-256-GCM and SHA-256 in-process');
-  const limit = await measureLimit(source, bytes, runs, workDir);
-  const { raw, sealdrop } = await measureTransfers(source, sourceSha256, bytes, runs, workDir);
-  note(`pipes: ${formatSize(Math.min(SMALL_PIPE_BYTES, bytes))} and ${formatSize(bytes)} through send - and receive --stdout`);
-  const pipes = await measurePipes(source, sourceSha256, bytes, runs, workDir);
-  note(`small files: ${SMALL_FILE_RUNS} rounds of node -e '', sealdrop --version, an empty and a 1-byte file`);
-  const small = await measureSmallFiles(workDir);
-  note(`many files: a directory of ${files} files of ${MANY_FILES_BYTES_EACH} bytes`);
-  const manyFiles = await measureManyFiles(workDir, files, runs);
-  note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process, ${HANDSHAKE_WALL_RUNS} against a real receiver`);
-  const handshake = await measureHandshakeCost(workDir);
+  const results = {};
+  if (only.has('throughput') || only.has('pipes')) {
+    await checkFreeSpace(workDir, 2 * bytes + 64 * 1024 * 1024);
+    const source = path.join(workDir, 'random.bin');
+    note(`writing ${formatSize(bytes)} of random data to ${source}`);
+    const sourceSha256 = await makeRandomFile(source, bytes);
+    results.file = { bytes };
+    if (only.has('throughput')) {
+      note('limit: AES-256-GCM and SHA-256 in-process');
+      results.limit = await measureLimit(source, bytes, runs, workDir);
+      Object.assign(results, await measureTransfers(source, sourceSha256, bytes, runs, workDir));
+      // The issue's ratio: sealdrop's throughput over the raw copy's, so 1 would be as fast as raw.
+      results.sealdropToRawThroughputRatio = results.raw.medianSeconds / results.sealdrop.medianSeconds;
+      results.ratioBound = ratioBound(results.raw, results.limit, os.cpus().length);
+    }
+    if (only.has('pipes')) {
+      note(`pipes: ${formatSize(Math.min(SMALL_PIPE_BYTES, bytes))} and ${formatSize(bytes)} through send - and receive --stdout`);
+      results.pipes = await measurePipes(source, sourceSha256, bytes, runs, workDir);
+    }
+  }
+  if (only.has('latency')) {
+    note(`small files: ${SMALL_FILE_RUNS} rounds of node -e '', sealdrop --version, an empty and a 1-byte file`);
+    results.small = await measureSmallFiles(workDir);
+  }
+  if (only.has('many')) {
+    note(`many files: a directory of ${files} files of ${MANY_FILES_BYTES_EACH} bytes`);
+    results.manyFiles = await measureManyFiles(workDir, files, runs);
+  }
+  if (only.has('latency')) {
+    note(`handshake: ${HANDSHAKE_PAIRS} pairs in-process, ${HANDSHAKE_WALL_RUNS} against a real receiver`);
+    results.handshake = await measureHandshakeCost(workDir);
+  }
+  if (only.has('relay')) results.relay = await measureRelay(relayPairs, relayPosted, workDir);
 
   const cpus = os.cpus().length;
   const environment = {
@@ -287,10 +346,7 @@ async function runBench({ bytes, runs, files }, workDir) {
     benchSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     disturbance: meter(),
   };
-  // The issue's ratio: sealdrop's throughput over the raw copy's, so 1 would be as fast as raw.
-  const throughputRatio = raw.medianSeconds / sealdrop.medianSeconds;
-  const bound = ratioBound(raw, limit, cpus);
-  return { file: { bytes }, runs, environment, limit, raw, sealdrop, sealdropToRawThroughputRatio: throughputRatio, ratioBound: bound, pipes, small, manyFiles, handshake };
+  return { runs, environment, ...results };
 }
 
 async function main(argv) {

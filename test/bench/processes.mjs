@@ -77,6 +77,19 @@ export function disturbanceMeter() {
 }
 
 /**
+ * What /proc says of process `pid` now: { rssBytes, peakRssBytes, cpuSeconds } (VmRSS, VmHWM,
+ * utime + stime); throws if it is gone or there is no /proc.
+ */
+export function procUsage(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  // After the command name in parentheses: state is field 3, utime field 14, stime field 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM'), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND };
+}
+
+/**
  * One `node ARGS...` child. `scratchDir` holds the file GNU time writes its figures to.
  * The result of `finished()` rejects, naming the child and quoting its stderr, unless it exits 0.
  */
@@ -93,10 +106,17 @@ export class NodeProcess {
   #ended = false;
   #closed;
 
-  /** With `pipes`, the child's stdin and stdout are pipes to the bench (`stdin`, `stdout`); else ignored. */
-  constructor(label, args, { env = process.env, cwd, scratchDir, pipes = false }) {
+  /**
+   * With `pipes`, the child's stdin and stdout are pipes to the bench (`stdin`, `stdout`); else
+   * ignored. With `openFiles`, the child may open that many files (its soft limit, through `sh -c
+   * 'ulimit -n'`). With `bare`, no GNU time around it, so that `pid` is the node process itself,
+   * whose /proc files the caller reads (and `finished()` gives no peak RSS or CPU time).
+   */
+  constructor(label, args, { env = process.env, cwd, scratchDir, pipes = false, openFiles, bare = false }) {
     this.#label = label;
-    const command = this.#command(args, scratchDir);
+    const node = bare ? [process.execPath, ...args] : this.#command(args, scratchDir);
+    // exec: the shell becomes the command, so the pid stays the command's.
+    const command = openFiles === undefined ? node : ['sh', '-c', `ulimit -n ${openFiles} && exec "$@"`, 'sh', ...node];
     this.#startNs = process.hrtime.bigint();
     const io = pipes ? 'pipe' : 'ignore';
     this.#child = spawn(command[0], command.slice(1), { env, cwd, detached: true, stdio: [io, io, 'pipe'] });
@@ -127,6 +147,10 @@ export class NodeProcess {
     childrenStarted += 1;
     this.#usageFile = path.join(scratchDir, `usage-${childrenStarted}.txt`);
     return [GNU_TIME, '-f', GNU_TIME_FORMAT, '-o', this.#usageFile, process.execPath, ...args];
+  }
+
+  get pid() {
+    return this.#child.pid;
   }
 
   get startNs() {
@@ -191,13 +215,9 @@ export class NodeProcess {
   /** Both figures only grow, so the last reading before the exit is the closest to the final one. */
   #pollUsage() {
     try {
-      const status = readFileSync(`/proc/${this.#child.pid}/status`, 'utf8');
-      const stat = readFileSync(`/proc/${this.#child.pid}/stat`, 'utf8');
-      const peakKiB = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
-      // After the command name in parentheses: state is field 3, utime field 14, stime field 15.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (peakKiB !== undefined) this.#usage.peakRssBytes = Number(peakKiB) * 1024;
-      this.#usage.cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+      const { peakRssBytes, cpuSeconds } = procUsage(this.#child.pid);
+      if (!Number.isNaN(peakRssBytes)) this.#usage.peakRssBytes = peakRssBytes;
+      this.#usage.cpuSeconds = cpuSeconds;
     } catch {
       // The process is exiting; the last reading stands.
     }

@@ -55,17 +55,32 @@ function throughputRow(label, result) {
   return [label, fixed(medianSeconds, 3), fixed(mbPerSecond, 1), list(seconds, 3), others, steal];
 }
 
+/** The tables of the sections that ran (`--only` may have left some out), in the bench's order. */
 export function renderReport(results) {
-  const { file, runs, environment: env, limit, raw, sealdrop, small, manyFiles, handshake } = results;
+  const { file, runs, environment: env } = results;
+  const what = file === undefined ? '' : `${formatSize(file.bytes)} (${file.bytes} bytes) of random data `;
   const header = [
-    `sealdrop bench (${env.commit}): ${formatSize(file.bytes)} (${file.bytes} bytes) of random data on 127.0.0.1, ${runs} run(s) each, medians`,
+    `sealdrop bench (${env.commit}): ${what}on 127.0.0.1, ${runs} run(s) each, medians`,
     `Node ${env.node}, ${env.platform}, ${env.cpus} × ${env.cpuModel}; files in ${env.directory}; child CPU and RSS by ${env.usageMethod}`,
     `during the bench's ${env.benchSeconds.toFixed(1)} s, other processes used ${fixed(env.disturbance.otherCpuSeconds, 1)} CPU s and the hypervisor stole ${fixed(env.disturbance.stealSeconds, 1)} CPU s`,
     ...(env.nodeExtraCaCerts
       ? ["NODE_EXTRA_CA_CERTS is set: every Node process here reads that bundle before it starts (about 100 ms on the development VM), so start-up times include it; the rows beyond start-up do not"]
       : []),
   ].join('\n');
+  const sections = [
+    header,
+    ...(results.sealdrop ? throughputTables(results) : []),
+    ...(results.pipes ? [pipesTable(results.pipes)] : []),
+    ...(results.small && results.handshake ? [latencyTable(results)] : []),
+    ...(results.manyFiles ? [manyFilesTable(results)] : []),
+    ...(results.sealdrop && results.small && results.handshake ? [targetTable(results)] : []),
+    ...(results.relay ? [relayTable(results.relay)] : []),
+  ];
+  return sections.join('\n\n');
+}
 
+function throughputTables(results) {
+  const { limit, raw, sealdrop } = results;
   const speeds = table([
     ['throughput', 'median s', 'MB/s', 'runs (s)', 'other processes CPU s', 'steal s'],
     throughputRow('limit: AES-256-GCM seal, 256 KiB records', limit.aesGcmSeal),
@@ -100,7 +115,10 @@ export function renderReport(results) {
     perProcess('sealdrop', sealdrop),
   ]);
   const processesNote = 'CPU: user + system, median of the runs; peak RSS: the highest run';
+  return [speeds, ratios, `${processes}\n(${processesNote})`];
+}
 
+function pipesTable(pipes) {
   const pipeRow = (result) => [
     `sealdrop: send - | receive --stdout, ${formatSize(result.bytes)}`,
     fixed(result.medianSeconds, 3),
@@ -109,15 +127,19 @@ export function renderReport(results) {
     mib(result.peakRssBytes.receive),
     list(result.seconds, 3),
   ];
-  const pipes = table([
+  const rows = table([
     ['pipes (section 11)', 'median s', 'MB/s', 'send peak RSS MiB', 'receive peak RSS MiB', 'runs (s)'],
-    pipeRow(results.pipes.small),
-    pipeRow(results.pipes.large),
+    pipeRow(pipes.small),
+    pipeRow(pipes.large),
   ]);
   const pipesNote = 'peak RSS: the highest run; it should not grow with the size';
+  return `${rows}\n(${pipesNote})`;
+}
 
-  const ms = (seconds) => fixed(seconds * 1000, 1);
-  const latency = table([
+const ms = (seconds) => fixed(seconds * 1000, 1);
+
+function latencyTable({ small, handshake }) {
+  return table([
     ['latency', 'median ms', 'samples'],
     ["bare Node start-up: node -e ''", ms(small.bareNodeStartup.medianSeconds), small.runs],
     ['CLI start-up: node bin/sealdrop --version', ms(small.nodeStartup.medianSeconds), small.runs],
@@ -132,20 +154,20 @@ export function renderReport(results) {
     ['handshake CPU, in-process: responder side', fixed(handshake.responderMs, 1), handshake.pairs],
     ['handshake wall, connect to first record, real receiver', fixed(handshake.wallMs, 1), handshake.wallRuns],
   ]);
+}
 
-  const many = table([
+function manyFilesTable({ manyFiles, small }) {
+  return table([
     ['many small files', 'median s', 'files/s', 'ms per file beyond an empty file', 'runs (s)'],
     [
       `sealdrop: a directory of ${manyFiles.count} files of ${formatSize(manyFiles.bytesEach)}`,
       fixed(manyFiles.medianSeconds, 3),
       fixed(manyFiles.filesPerSecond, 0),
       // What each file adds to a transfer, start-up and handshake (the empty file's send) apart.
-      fixed(((manyFiles.medianSeconds - small.emptyFile.sendMedianSeconds) * 1000) / manyFiles.count, 2),
+      small ? fixed(((manyFiles.medianSeconds - small.emptyFile.sendMedianSeconds) * 1000) / manyFiles.count, 2) : 'n/a',
       list(manyFiles.seconds, 3),
     ],
   ]);
-
-  return [header, speeds, ratios, `${processes}\n(${processesNote})`, `${pipes}\n(${pipesNote})`, latency, many, targetTable(results)].join('\n\n');
 }
 
 /** The speed issue's targets, as this run measured them (the flatness of RSS across sizes takes several runs). */
@@ -169,4 +191,25 @@ function targetTable({ sealdropToRawThroughputRatio: ratio, ratioBound: bound, s
     ['empty and 1-byte file, beyond CLI start-up', `<= ${TARGETS.smallFileMs} ms`, ms(beyondCliMs), verdict(beyondCliMs <= TARGETS.smallFileMs)],
     ['empty and 1-byte file, beyond bare Node start-up', `<= ${TARGETS.smallFileMs} ms`, ms(beyondNodeMs), verdict(beyondNodeMs <= TARGETS.smallFileMs)],
   ]);
+}
+
+/** Issue 12: the relay's peak RSS with its pairs at once. */
+const RELAY_PEAK_RSS_MIB = 200;
+
+function relayTable({ options, load, idle }) {
+  const slash = (...values) => values.join(' / ');
+  const peakMiB = load.rssBytes.peak / MIB;
+  const rows = table([
+    ['relay (section 9), one sealdrop relay process', 'this run', 'goal (issue 12)', 'met'],
+    [`${load.pairs} pairs at once, ${formatSize(load.bytesEach)} each host to guest: intact`, `${load.pairs} of ${load.pairs}`, 'all', 'yes'],
+    ['time s: pairing / copying / first connection to idle', slash(fixed(load.pairingSeconds, 2), fixed(load.copySeconds, 2), fixed(load.totalSeconds, 2)), '', ''],
+    ['copying, MB/s through the relay', fixed(load.copyMbPerSecond, 1), '', ''],
+    ['relay CPU s per GiB copied (user + system)', fixed(load.cpuSecondsPerGiB, 2), '', ''],
+    ['relay RSS MiB: start / peak / idle again', slash(mib(load.rssBytes.start), mib(load.rssBytes.peak), mib(load.rssBytes.after)), `peak <= ${RELAY_PEAK_RSS_MIB}`, peakMiB <= RELAY_PEAK_RSS_MIB ? 'yes' : 'no'],
+    ['idle again: pairs / nameplates held, by its log', slash(load.idle.pairs, load.idle.nameplates), '0 / 0', load.idle.pairs === 0 && load.idle.nameplates === 0 ? 'yes' : 'no'],
+    [`${idle.count} idle posted connections: RSS MiB before / with / released`, slash(mib(idle.rssBytes.before), mib(idle.rssBytes.withPosted), mib(idle.rssBytes.after)), '', ''],
+    ['relay RSS per posted connection', `${fixed(idle.rssBytesPerPosted / 1024, 1)} KiB`, '', ''],
+  ]);
+  const disturbance = `other processes used ${fixed(load.disturbance.otherCpuSeconds, 1)} CPU s during the pairs`;
+  return `${rows}\n(raw relay clients in ${load.workers} and ${idle.workers} processes; relay options ${options}; ${disturbance})`;
 }

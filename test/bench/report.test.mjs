@@ -108,6 +108,42 @@ describe('renderReport', () => {
     expect(renderReport({ ...results, environment: { ...results.environment, nodeExtraCaCerts: true } })).toMatch(/^NODE_EXTRA_CA_CERTS is set: .*start-up times include it/m);
   });
 
+  const relay = {
+    options: '--max-connections-per-address 100000',
+    load: {
+      pairs: 1000,
+      bytesEach: 2 ** 20,
+      workers: 2,
+      pairingSeconds: 2.9,
+      copySeconds: 11.6,
+      totalSeconds: 15,
+      copyMbPerSecond: 90.3,
+      cpuSecondsPerGiB: 6.17,
+      rssBytes: { start: 53 * 2 ** 20, peak: 201 * 2 ** 20, after: 60 * 2 ** 20 },
+      idle: { pairs: 0, nameplates: 0 },
+      disturbance: disturbance[0],
+    },
+    idle: { count: 10000, workers: 4, rssBytes: { before: 57 * 2 ** 20, withPosted: 117 * 2 ** 20, after: 70 * 2 ** 20 }, rssBytesPerPosted: 6291.456 },
+  };
+
+  it('gives the relay under load against issue 12\'s goals', () => {
+    const report = renderReport({ ...results, relay });
+    expect(report).toMatch(/^1000 pairs at once, 1 MiB each host to guest: intact +1000 of 1000 +all +yes$/m);
+    expect(report).toMatch(/^relay CPU s per GiB copied \(user \+ system\) +6\.17$/m);
+    expect(report).toMatch(/^relay RSS MiB: start \/ peak \/ idle again +53\.0 \/ 201\.0 \/ 60\.0 +peak <= 200 +no$/m);
+    expect(report).toMatch(/^idle again: pairs \/ nameplates held, by its log +0 \/ 0 +0 \/ 0 +yes$/m);
+    expect(report).toMatch(/^relay RSS per posted connection +6\.1 KiB$/m);
+  });
+
+  it('prints only the sections that ran', () => {
+    const { environment, runs: runCount } = results;
+    const report = renderReport({ runs: runCount, environment, relay });
+    expect(report).toMatch(/^sealdrop bench \(abc1234\): on 127\.0\.0\.1,/m);
+    expect(report).toMatch(/^relay \(section 9\)/m);
+    expect(report).not.toMatch(/^(throughput|pipes|latency|many small files|target)/m);
+    expect(renderReport({ runs: runCount, environment, pipes: results.pipes })).toMatch(/^pipes \(section 11\)/m);
+  });
+
   it('says why the bound is missing when the CPU time could not be read', () => {
     expect(renderReport({ ...results, ratioBound: null })).toMatch(/^upper bound on this machine +n\/a +needs the children's CPU time$/m);
   });
