@@ -8,7 +8,7 @@
 import { SealdropError, toSealdropError } from '../errors.js';
 import type { Intent } from '../protocol/handshake-messages.js';
 import { countsAsAttempt } from '../protocol/handshake.js';
-import type { IncomingStream, IncomingStreams } from '../channel/incoming.js';
+import type { IncomingStream, IncomingStreams, StreamsOnDemand } from '../channel/incoming.js';
 import { openSecureChannel, type SecureChannel } from '../channel/secure-channel.js';
 
 /** Section 7: after this many wrong CONFIRM_I the responder stops listening for the code. */
@@ -33,12 +33,16 @@ export class Gate {
   #wrongCodes = 0;
   #waiting: ((incoming: IncomingStream | null) => void) | null = null;
   #sourceEnded = false;
+  /** Why the source ended, if it failed (a relay that went away): next() reports it. */
+  #sourceFailure: SealdropError | null = null;
+  readonly #source: IncomingStreams & Partial<StreamsOnDemand>;
   readonly #onEvent: GateOptions['onEvent'];
   readonly #channelOptions: Omit<GateOptions, 'onEvent'>;
 
   constructor(source: IncomingStreams, { onEvent, ...channelOptions }: GateOptions) {
     this.#onEvent = onEvent;
     this.#channelOptions = channelOptions;
+    this.#source = source;
     void this.#admit(source);
   }
 
@@ -54,6 +58,8 @@ export class Gate {
         this.#busy = true;
         this.#deliver(incoming);
       }
+    } catch (error) {
+      this.#sourceFailure = toSealdropError(error);
     } finally {
       this.#sourceEnded = true;
       this.#deliver(null);
@@ -68,7 +74,9 @@ export class Gate {
 
   #nextStream(): Promise<IncomingStream | null> {
     if (this.#sourceEnded) return Promise.resolve(null);
-    return new Promise((resolve) => (this.#waiting = resolve));
+    const next = new Promise<IncomingStream | null>((resolve) => (this.#waiting = resolve));
+    this.#source.want?.(); // ready for one more peer: a source on demand brings one now
+    return next;
   }
 
   /**
@@ -81,7 +89,7 @@ export class Gate {
     for (;;) {
       if (this.#wrongCodes >= MAX_WRONG_CODE_ATTEMPTS) throw codeSpent();
       const incoming = await this.#nextStream();
-      if (incoming === null) throw new SealdropError('E_CONNECT', 'stopped listening for the other side');
+      if (incoming === null) throw this.#sourceFailure ?? new SealdropError('E_CONNECT', 'stopped listening for the other side');
       const { stream, remote } = incoming;
       this.#onEvent?.({ type: 'connection', remote });
       try {
