@@ -16,7 +16,7 @@ export function nameplateOfCode(codeBytes: Buffer): string {
   const dash = text.indexOf('-');
   const nameplate = dash < 0 ? text : text.slice(0, dash);
   if (dash < 0 || !isNameplate(nameplate) || dash === text.length - 1) {
-    throw new SealdropError('E_BAD_CODE', 'Through a relay the code is a number, a dash and the rest (such as 482-orbit-velvet-canal), as the other side was shown: check that you typed it whole.');
+    throw new SealdropError('E_BAD_CODE', 'Through a relay the code is a number, a dash and the rest (such as 315-crisp-maple-unit), as the other side was shown: check that you typed it whole.');
   }
   return nameplate;
 }
