@@ -68,9 +68,7 @@ async function main(argv: string[]): Promise<number> {
             .check((a) => (a.port === undefined || checkPort(a.port)) && checkIdleTimeout(a['idle-timeout']))
             .example('$0 receive --out ~/Downloads', 'Show a code, wait for a sender, ask before saving into ~/Downloads')
             .example('$0 receive --yes --sums got.sha256', 'Accept without asking; write the files\' SHA-256 lines to got.sha256, for `sealdrop hash --check got.sha256` where they came from')
-            .example('$0 receive --yes --json > log.jsonl', 'For a script: a JSON object a line (the code, the offer, progress, each file verified), the result last')
-            .example('$0 receive --relay relay.example:7879', 'Through a relay, when the sender cannot reach this machine: it gets the code, the sender joins with send --relay')
-            .example('$0 receive --join --relay relay.example:7879', 'The sender went first (send --wait): type the code it shows'),
+            .example('$0 receive --yes --json > log.jsonl', 'For a script: a JSON object a line (the code, the offer, progress, each file verified), the result last'),
         (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'], idleTimeout: a['idle-timeout'], busyWait: a['busy-wait'] }, out), a),
       )
       .command(
@@ -92,8 +90,6 @@ async function main(argv: string[]): Promise<number> {
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
             .check((a) => (a.port === undefined || checkPort(a.port)) && checkIdleTimeout(a['idle-timeout']))
             .example('$0 send a.pdf pics/ --to 10.0.0.5:7878', 'Send a file and a directory; type the code the receiver shows when asked')
-            .example('$0 send a.pdf --relay relay.example:7879', 'Through a relay, to a receive --relay that showed the code')
-            .example('$0 send a.pdf --wait --relay relay.example:7879', 'Go first: show a code; the receiver joins with receive --join --relay')
             .example('$0 send --text "hi" --to 10.0.0.5:7878', 'Send a text message')
             .example('SEALDROP_CODE=… $0 send * --to [::1]:7878', 'Send every file here over IPv6, the code from the environment (a --code would be in the process list for every user to see)'),
         (a) => run(async (out) => (await import('./commands/send.js')).runSend({ ...a, paths: withStdinDash(argv, a.paths), idleTimeout: a['idle-timeout'], busyWait: a['busy-wait'], handshakeTimeout: a['handshake-timeout'] }, out), a),

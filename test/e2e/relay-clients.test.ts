@@ -4,14 +4,14 @@
  * and releasing the nameplate; resume through the relay; a relay that is down or is not a relay.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { CODE_LINE, killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
-import { listTree, setMtimeExactMs, sha256Hex } from '../support/files.js';
+import { listTree, partFilesIn, setMtimeExactMs, sha256Hex } from '../support/files.js';
 import { parseJsonLines } from '../support/json-lines.js';
 import { closeServer, countingRelay, startRelay } from '../support/relays.js';
 
@@ -97,10 +97,13 @@ describe.concurrent('send and receive through a relay', { timeout: 30_000 }, () 
     expect(parseJsonLines(receiver.stdout).events.find((e) => e.event === 'route')).toEqual({ event: 'route', via: 'direct' });
   });
 
-  e2e('IPv6: a relay on [::1], both sides through it, shown as [::1]:PORT', async ({ sd }) => {
+  e2e('IPv6: a relay on [::1], both sides through it, shown as [::1]:PORT; a fixed secret gets the nameplate in front', async ({ sd }) => {
     const { port } = await startRelay(sd, [], '::1');
     const relay = `[::1]:${port}`;
-    const { host: receiver, code } = await startHost(sd, ['receive', '--relay', relay, '--out', sd.ws.out], SEND_THROUGH_RELAY(relay));
+    // A host given its own secret gets the nameplate put in front of it.
+    const secret = 'orbit-velvet-canal-river';
+    const { host: receiver, code } = await startHost(sd, ['receive', '--relay', relay, '--out', sd.ws.out], SEND_THROUGH_RELAY(relay), { SEALDROP_CODE: secret });
+    expect(code).toMatch(new RegExp(`^[1-9][0-9]{0,2}-${secret}$`));
     const sender = sd.run(['send', '--text', 'over six', '--relay', relay], { env: { SEALDROP_CODE: code } });
     await sender.expectExit(0);
     await receiver.expectExit(0);
@@ -155,6 +158,51 @@ describe.concurrent('send and receive through a relay', { timeout: 30_000 }, () 
     secondProxy.close();
   });
 });
+
+describe.concurrent('a sender that went first waits again', { timeout: 40_000 }, () => {
+  e2e('the receiver killed at half of 50 MiB: the hosting sender posts again, and receive --join once more sends less than 60 %', async ({ sd }) => {
+    const size = 50 * MiB;
+    const content = randomFile(sd, 'half.bin', size);
+    setMtimeExactMs(path.join(sd.ws.src, 'half.bin'), 1_650_000_000_250);
+    const { port } = await startRelay(sd);
+    // The sender reaches the relay through a counting proxy, which holds it back at three
+    // quarters, so that the receiver can be killed once it has written half.
+    let firstConnection: Socket | undefined;
+    const proxy = await countingRelay(sd, port, (total, connection) => {
+      firstConnection ??= connection;
+      if (connection === firstConnection && total >= 0.75 * size) connection.pause();
+    });
+    const { host: sender, code } = await startHost(sd, ['send', path.join(sd.ws.src, 'half.bin'), '--wait', '--relay', proxy.address], JOIN_THROUGH_RELAY(proxy.address));
+    const joinArgs = ['receive', '--join', '--relay', `${LOOPBACK}:${port}`, '--out', sd.ws.out, '--yes'];
+    const receiver = sd.run(joinArgs, { env: { SEALDROP_CODE: code } });
+    await partWithAtLeast(sd.ws.out, size / 2, receiver);
+    receiver.kill('SIGKILL');
+    await receiver.waitForExit();
+    firstConnection!.resume(); // let the sender's bytes flow again, to a pair that is gone
+    await sender.waitForLine('stderr', /^sealdrop: warning: the transfer broke off .*the code is still valid: waiting for the receiver to join again/);
+    const before = proxy.bytes();
+
+    const again = sd.run(joinArgs, { env: { SEALDROP_CODE: code } });
+    await again.expectExit(0, 30_000);
+    await sender.expectExit(0);
+    expect(readFileSync(path.join(sd.ws.out, 'half.bin')).equals(content)).toBe(true);
+    expect(proxy.bytes() - before).toBeLessThan(0.6 * size);
+    proxy.close();
+  });
+});
+
+/** Waits until a part file below `directory` holds at least `bytes`. */
+async function partWithAtLeast(directory: string, bytes: number, watched: SealdropProcess): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const sizes = partFilesIn(directory)
+      .filter((name) => name.endsWith('.part'))
+      .map((name) => statSync(path.join(directory, name), { throwIfNoEntry: false })?.size ?? 0);
+    if (sizes.some((size) => size >= bytes)) return;
+    if (!watched.running || Date.now() > deadline) throw new Error(`no part file of ${bytes} bytes in ${directory}\n${watched.describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe.concurrent('relay failures reach the person in plain words, quickly', { timeout: 20_000 }, () => {
   e2e('a relay that is down: E_RELAY, at once', async ({ sd }) => {

@@ -56,10 +56,10 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
   if (args.stdout && args.json) throw new SealdropError('E_USAGE', '--stdout and --json both want standard output: choose one');
   const given = await readCode(args.code, output, { prompt: meeting.role === 'guest', from: 'sender' });
   if (meeting.role === 'guest') meeting.check(given!.bytes);
-  // A chosen code guards the files as well as a generated one only if it takes as many guesses.
-  else if (given !== null) assertStrongCode(given.bytes);
   const destination = args.stdout ? null : await DirectorySink.open(args.out, args.overwrite);
   const where = destination?.root ?? null;
+  // A chosen code guards the files as well as a generated one only if it takes as many guesses.
+  if (meeting.role === 'host' && given !== null) assertStrongCode(given.bytes);
   const sums = args.sums === undefined ? null : await SumsFile.create(args.sums);
   const transfer: ReceiveOptions = {
     sink: destination ?? new WritableSink(process.stdout),
