@@ -53,7 +53,7 @@ export interface Hosting {
   /** Where a direct host can be reached (HOST:PORT), for --json; empty through a relay. */
   readonly addresses: readonly string[];
   readonly handshakeTimeoutMs: number;
-  /** Stops hosting: closes the listener, or releases the nameplate on the relay. */
+  /** Stops hosting: closes the listener, or releases the nameplate on the relay. Once; later calls wait for the first. */
   close(): Promise<void>;
 }
 
@@ -111,7 +111,7 @@ async function hostDirectly(host: string, port: number, secret: { text: string }
     addresses,
     joinOptions: (peerOption) => addresses.map((address) => `${peerOption} ${address}`),
     handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    close: () => listener.close(),
+    close: once(() => listener.close()),
   };
 }
 
@@ -127,8 +127,14 @@ async function hostOnRelay(link: RelayLink, route: Route, secret: { text: string
     addresses: [],
     joinOptions: () => [`--relay ${link.name}`],
     handshakeTimeoutMs: RELAY_HANDSHAKE_TIMEOUT_MS,
-    close: async () => void (await relayHost.close()),
+    close: once(async () => void (await relayHost.close())),
   };
+}
+
+/** The first call's promise, for every call: a host is stopped once, on Ctrl-C and at the end alike. */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= run());
 }
 
 /** For the person, and the `route` event of --json: how this side reaches the other. */

@@ -87,8 +87,7 @@ export async function runReceive(args: ReceiveArguments, output: Output): Promis
       result = await receiveTransfer(channel, transfer);
     } else {
       const hosting = await meeting.open(given);
-      const closed = { promise: null as Promise<void> | null };
-      stopHosting = () => (closed.promise ??= hosting.close());
+      stopHosting = () => hosting.close();
       announceHosting(hosting, 'sealdrop send FILE...', '--to', output);
       const gate = new Gate(hosting.incoming, {
         codeBytes: hosting.codeBytes,

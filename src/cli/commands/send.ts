@@ -79,8 +79,7 @@ export async function runSend(args: SendArguments, output: Output): Promise<void
       return;
     }
     const hosting = await meeting.open(given);
-    const closed = { promise: null as Promise<void> | null };
-    stopHosting = () => (closed.promise ??= hosting.close());
+    stopHosting = () => hosting.close();
     announceHosting(hosting, 'sealdrop receive --join', '--from', output);
     const gate = new Gate(hosting.incoming, {
       codeBytes: hosting.codeBytes,
