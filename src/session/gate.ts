@@ -2,8 +2,9 @@
  * The responder's gate (PROTOCOL.md section 7): it takes streams from any source (a TCP server, a
  * relay) and lets through only peers that complete the handshake with the code. One handshake at
  * a time: a stream arriving while one runs, or while a transfer runs, is closed at once, and does
- * not disturb the one in progress. Each handshake is bounded by the handshake timeout, and after
- * three wrong codes the code is spent.
+ * not disturb the one in progress. A source on demand (a relay host, section 9) is asked for each
+ * next peer instead, so it brings none while one is served. Each handshake is bounded by the
+ * handshake timeout, and after three wrong codes the code is spent.
  */
 import { SealdropError, toSealdropError } from '../errors.js';
 import type { Intent } from '../protocol/handshake-messages.js';

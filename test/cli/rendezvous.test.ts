@@ -3,8 +3,11 @@
  * then --relay, then --port/--host (direct), then SEALDROP_RELAY, then direct; who goes first
  * hosts. Nothing here connects: planMeeting only decides.
  */
-import { describe, expect, it } from 'vitest';
-import { planMeeting, type MeetingOptions } from '../../src/cli/rendezvous.js';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { planMeeting, type Hosting, type MeetingOptions } from '../../src/cli/rendezvous.js';
+import { TcpListener } from '../../src/channel/tcp.js';
+import { Relay } from '../../src/relay/relay.js';
 import { normaliseCode } from '../../src/protocol/code.js';
 import { thrownBy } from '../support/errors.js';
 
@@ -50,5 +53,57 @@ describe('where the two sides meet', () => {
     const directGuest = plan({ peer: '[::1]:7878' });
     if (directGuest.role !== 'guest') throw new Error('expected a guest');
     expect(() => directGuest.check(normaliseCode('orbit-velvet'))).not.toThrow();
+  });
+});
+
+describe('a host, opened', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** A relay in this process on 127.0.0.1, over TCP. */
+  async function relayOnLoopback(): Promise<{ relay: Relay; address: string }> {
+    const relay = new Relay({ limits: { drainMs: 50 } });
+    const listener = await TcpListener.open('127.0.0.1', 0, { allowHalfOpen: true });
+    void (async () => {
+      for await (const { stream } of listener) relay.accept(stream, (stream as Socket).remoteAddress ?? '');
+    })();
+    cleanups.push(() => listener.close(), () => relay.stop(0));
+    return { relay, address: `127.0.0.1:${listener.port}` };
+  }
+
+  async function open(options: Partial<MeetingOptions>, secret: { text: string } | null = null): Promise<Hosting> {
+    const meeting = plan({ goesFirst: true, ...options });
+    if (meeting.role !== 'host') throw new Error('expected a host');
+    const hosting = await meeting.open(secret);
+    cleanups.push(() => hosting.close());
+    return hosting;
+  }
+
+  it('on a relay: the nameplate in front of three words, the relay to join through, a 10 s handshake (section 9)', async () => {
+    const { address } = await relayOnLoopback();
+    const hosting = await open({ relay: address });
+    expect(hosting.code).toMatch(/^[1-9][0-9]{0,2}-[a-z]+-[a-z]+-[a-z]+$/);
+    expect(hosting.codeBytes.toString()).toBe(hosting.code);
+    expect(hosting.joinOptions('--from')).toEqual([`--relay ${address}`]);
+    expect(hosting.handshakeTimeoutMs).toBe(10_000);
+  });
+
+  it('on a relay with a secret of its own: the nameplate goes in front of it; close() releases the nameplate (a second call is harmless)', async () => {
+    const { relay, address } = await relayOnLoopback();
+    const hosting = await open({ relay: address }, { text: 'Orbit-Velvet-Canal-River' });
+    expect(hosting.code).toMatch(/^[1-9][0-9]{0,2}-Orbit-Velvet-Canal-River$/);
+    expect(hosting.codeBytes.toString()).toMatch(/^[1-9][0-9]{0,2}-orbit-velvet-canal-river$/);
+    expect(relay.counts.nameplates).toBe(1);
+    await Promise.all([hosting.close(), hosting.close()]);
+    expect(relay.counts.nameplates).toBe(0);
+  });
+
+  it('directly: a listener on the port, its address to join, the 30 s handshake of section 7', async () => {
+    const hosting = await open({ host: '127.0.0.1', port: 0 });
+    expect(hosting.code).toMatch(/^[1-9][0-9]{0,2}-[a-z]+-[a-z]+-[a-z]+$/);
+    expect(hosting.joinOptions('--to')).toEqual([expect.stringMatching(/^--to 127\.0\.0\.1:\d+$/)]);
+    expect(hosting.handshakeTimeoutMs).toBe(30_000);
   });
 });
