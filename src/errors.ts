@@ -28,6 +28,15 @@ export const LOCAL_ERROR_CODES = [
   'E_PEER', // the peer reported an error in an ERROR record
   'E_CODE_SPENT', // too many wrong attempts: the receiver stopped listening for this code
   'E_INTERRUPTED', // Ctrl-C
+  'E_RELAY', // the relay could not be reached, or answered something other than PROTOCOL.md section 9
+  // A relay's refusals (section 9), as this side reports them to its person:
+  'E_RELAY_REQUEST',
+  'E_RELAY_NAMEPLATE',
+  'E_RELAY_TOKEN',
+  'E_RELAY_BUSY',
+  'E_RELAY_FULL',
+  'E_RELAY_RATE',
+  'E_RELAY_TIMEOUT',
 ] as const;
 export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[number];
 

@@ -137,3 +137,14 @@ describe('the relay layer', () => {
     expect(shown(imports.filter((i) => isFileSystemOrNetwork(i.specifier)))).toEqual([]);
   });
 });
+
+describe('the rendezvous layer', () => {
+  // The relay's clients (section 9) work over any Duplex a dial gives (a WebSocket later): no
+  // socket of their own, nothing of the layers above them, and nothing of the relay server.
+  it('imports nothing of cli, session, files, pipes or relay, and neither node:fs nor node:net', () => {
+    const imports = sourceFiles(path.join(SRC, 'rendezvous')).flatMap(importsOf);
+    expect(imports.length).toBeGreaterThan(5);
+    expect(shown(imports.filter((i) => ['cli', 'session', 'files', 'pipes', 'relay'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
+    expect(shown(imports.filter((i) => isFileSystemOrNetwork(i.specifier)))).toEqual([]);
+  });
+});

@@ -14,6 +14,16 @@ export interface IncomingStream {
 export type IncomingStreams = AsyncIterable<IncomingStream>;
 
 /**
+ * A source that brings a stream only when asked: a relay host keeps one connection posted, and
+ * posts it only while the responder is ready for another peer (PROTOCOL.md section 9). The gate
+ * calls `want()` each time it is ready for the next peer; a source without it (a TCP listener)
+ * brings every connection as it comes, and the gate closes those it cannot take.
+ */
+export interface StreamsOnDemand extends IncomingStreams {
+  want(): void;
+}
+
+/**
  * Streams as they arrive, for whoever iterates: a source pushes each one in and ends the queue
  * when it stops; the iteration then ends once the streams already queued are taken.
  */

@@ -21,12 +21,12 @@ export function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Parses `HOST:PORT` or `[IPv6]:PORT`. */
-export function parseHostPort(value: string): { host: string; port: number } {
+/** Parses `HOST:PORT` or `[IPv6]:PORT`; `option` names where it came from, for the message. */
+export function parseHostPort(value: string, option = '--to'): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim());
   const port = match ? Number(match[3]) : NaN;
   if (!match || port < 1 || port > 65535) {
-    throw new SealdropError('E_USAGE', `--to must be HOST:PORT (e.g. 10.0.0.5:7878), got "${value}"`);
+    throw new SealdropError('E_USAGE', `${option} must be HOST:PORT (e.g. 10.0.0.5:7878, or [::1]:7878), got "${value}"`);
   }
   return { host: (match[1] ?? match[2])!, port };
 }

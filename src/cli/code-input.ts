@@ -13,7 +13,8 @@ export const CODE_ENVIRONMENT_VARIABLE = 'SEALDROP_CODE';
 export async function readCode(
   commandLineCode: string | undefined,
   output: Output,
-  options: { prompt: boolean },
+  /** `from`: whom the prompt names as the code's source ("receiver" unless said). */
+  options: { prompt: boolean; from?: string },
 ): Promise<{ text: string; bytes: Buffer } | null> {
   const fromEnvironment = process.env[CODE_ENVIRONMENT_VARIABLE];
   let text: string | undefined;
@@ -24,7 +25,7 @@ export async function readCode(
     text = commandLineCode;
   } else if (options.prompt) {
     if (!canAsk()) throw new SealdropError('E_USAGE', `no code: give --code, set ${CODE_ENVIRONMENT_VARIABLE}, or run in a terminal to be asked`);
-    text = await ask('Code from the receiver: ');
+    text = await ask(`Code from the ${options.from ?? 'receiver'}: `);
   }
   if (text === undefined) return null;
   return { text: text.trim(), bytes: normaliseCode(text) };

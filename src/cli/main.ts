@@ -13,6 +13,8 @@ import type YargsFactory from 'yargs/yargs';
 import { SealdropError } from '../errors.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../channel/idle-watch.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../channel/handshake-timeout.js';
+import { DEFAULT_BUSY_RETRY_WINDOW_MS, RELAY_HANDSHAKE_TIMEOUT_MS } from '../rendezvous/relay-timing.js';
+import { DEFAULT_LISTEN_HOST, DEFAULT_PORT, RELAY_ENVIRONMENT_VARIABLE } from './meeting-defaults.js';
 import { DEFAULT_RELAY_LIMITS, MIN_PAIR_IDLE_SECONDS, MIN_PAIRINGS_PER_NAMEPLATE_PER_MINUTE, MIN_POSTED_WAIT_SECONDS, MIN_TTL_SECONDS } from '../relay/limits.js';
 import { EXIT_OK } from './exit-status.js';
 import { reportFailure } from './failure-report.js';
@@ -48,22 +50,26 @@ async function main(argv: string[]): Promise<number> {
         'Wait for a sender: print a one-time code and the command to run on the other machine',
         (y) =>
           y
-            .option('port', { alias: 'p', type: 'number', default: 7878, describe: 'TCP port to listen on (0 picks a free one)' })
-            .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on' })
+            .option('port', { alias: 'p', type: 'number', describe: `TCP port to listen on, directly (default ${DEFAULT_PORT}; 0 picks a free one)` })
+            .option('host', { type: 'string', describe: `Address to listen on, directly (default ${DEFAULT_LISTEN_HOST})` })
+            .option('relay', RELAY_OPTION)
+            .option('join', { type: 'boolean', default: false, describe: 'The sender went first (send --wait): join it with its code, through the relay or at --from' })
+            .option('from', { type: 'string', describe: 'With --join: the waiting sender, as HOST:PORT (a direct connection)' })
+            .option('busy-wait', BUSY_WAIT_OPTION)
             .option('out', { alias: 'o', type: 'string', default: '.', describe: 'Directory to save received files in' })
             .option('code', { type: 'string', describe: 'Use this code instead of a generated one (visible in the process list; prefer SEALDROP_CODE)' })
             .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accept the offer without asking' })
             .option('overwrite', { type: 'boolean', default: false, describe: 'Replace existing files (atomically, after verification)' })
             .option('merge', { type: 'boolean', default: false, describe: 'Let the offer write into directories that exist and create hidden (dot) top-level entries' })
             .option('stdout', { type: 'boolean', default: false, describe: 'Write a received stream, or a single file, to standard output (messages go to stderr)' })
-            .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
+            .option('handshake-timeout', HANDSHAKE_TIMEOUT_OPTION)
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
             .option('sums', { type: 'string', describe: 'Write the received files\' SHA-256 lines to this new file, for `sealdrop hash --check` on the sending machine' })
-            .check((a) => checkPort(a.port) && checkIdleTimeout(a['idle-timeout']))
+            .check((a) => (a.port === undefined || checkPort(a.port)) && checkIdleTimeout(a['idle-timeout']))
             .example('$0 receive --out ~/Downloads', 'Show a code, wait for a sender, ask before saving into ~/Downloads')
             .example('$0 receive --yes --sums got.sha256', 'Accept without asking; write the files\' SHA-256 lines to got.sha256, for `sealdrop hash --check got.sha256` where they came from')
             .example('$0 receive --yes --json > log.jsonl', 'For a script: a JSON object a line (the code, the offer, progress, each file verified), the result last'),
-        (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'], idleTimeout: a['idle-timeout'] }, out), a),
+        (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'], idleTimeout: a['idle-timeout'], busyWait: a['busy-wait'] }, out), a),
       )
       .command(
         'send [paths..]',
@@ -71,16 +77,22 @@ async function main(argv: string[]): Promise<number> {
         (y) =>
           y
             .positional('paths', { type: 'string', array: true, default: [] as string[], describe: 'Files and directories to send; - alone sends standard input as a stream' })
-            .option('to', { type: 'string', demandOption: true, describe: 'The receiver, as HOST:PORT' })
+            .option('to', { type: 'string', describe: 'The waiting receiver, as HOST:PORT (a direct connection)' })
+            .option('relay', RELAY_OPTION)
+            .option('wait', { type: 'boolean', default: false, describe: 'Go first: show a code and wait for the receiver (receive --join), on the relay or directly on --port' })
+            .option('port', { alias: 'p', type: 'number', describe: `With --wait: TCP port to listen on, directly (default ${DEFAULT_PORT}; 0 picks a free one)` })
+            .option('host', { type: 'string', describe: `With --wait: address to listen on, directly (default ${DEFAULT_LISTEN_HOST})` })
+            .option('busy-wait', BUSY_WAIT_OPTION)
+            .option('handshake-timeout', HANDSHAKE_TIMEOUT_OPTION)
             .option('code', { type: 'string', describe: 'The code the receiver shows (else SEALDROP_CODE, else asked)' })
             .option('text', { alias: 't', type: 'string', describe: 'Send this text message instead of files' })
             .option('name', { type: 'string', describe: 'With -: the name the receiver sees, and saves the stream as (default: stdin)' })
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
-            .check((a) => checkIdleTimeout(a['idle-timeout']))
+            .check((a) => (a.port === undefined || checkPort(a.port)) && checkIdleTimeout(a['idle-timeout']))
             .example('$0 send a.pdf pics/ --to 10.0.0.5:7878', 'Send a file and a directory; type the code the receiver shows when asked')
             .example('$0 send --text "hi" --to 10.0.0.5:7878', 'Send a text message')
             .example('SEALDROP_CODE=… $0 send * --to [::1]:7878', 'Send every file here over IPv6, the code from the environment (a --code would be in the process list for every user to see)'),
-        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ paths: withStdinDash(argv, a.paths), to: a.to, code: a.code, text: a.text, name: a.name, idleTimeout: a['idle-timeout'] }, out), a),
+        (a) => run(async (out) => (await import('./commands/send.js')).runSend({ ...a, paths: withStdinDash(argv, a.paths), idleTimeout: a['idle-timeout'], busyWait: a['busy-wait'], handshakeTimeout: a['handshake-timeout'] }, out), a),
       )
       .command(
         'relay',
@@ -157,6 +169,22 @@ const IDLE_TIMEOUT_OPTION = {
   type: 'number',
   default: DEFAULT_IDLE_TIMEOUT_MS / 1000,
   describe: 'Seconds the other side may stay silent when it owes a reply (not while its person decides)',
+} as const;
+
+const RELAY_OPTION = {
+  type: 'string',
+  describe: `Meet the other side through this relay, as HOST:PORT (default: ${RELAY_ENVIRONMENT_VARIABLE}, unless an address option says direct)`,
+} as const;
+
+const BUSY_WAIT_OPTION = {
+  type: 'number',
+  default: DEFAULT_BUSY_RETRY_WINDOW_MS / 1000,
+  describe: 'Seconds to keep trying, once a second, while the relay says the other side is busy with someone else',
+} as const;
+
+const HANDSHAKE_TIMEOUT_OPTION = {
+  type: 'number',
+  describe: `Seconds a connecting peer has to finish the handshake (default ${DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000}; through a relay ${RELAY_HANDSHAKE_TIMEOUT_MS / 1000})`,
 } as const;
 
 function checkIdleTimeout(seconds: number): true {

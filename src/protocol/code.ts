@@ -68,8 +68,13 @@ export const GENERATED_CODE_ENTROPY_BITS =
  */
 export function generateCode(): string {
   const number = randomInt(1, GENERATED_CODE_MAX_NUMBER + 1);
-  const words = Array.from({ length: GENERATED_CODE_WORD_COUNT }, () => {
-    return wordlist[randomInt(wordlist.length)]!;
-  });
-  return [String(number), ...words].join('-');
+  return `${number}-${generateWords()}`;
+}
+
+/**
+ * The words alone, `word-word-word`: the secret of a code through a relay, whose number is the
+ * nameplate the relay gives (section 9: at least 32 bits, and three words hold 33).
+ */
+export function generateWords(): string {
+  return Array.from({ length: GENERATED_CODE_WORD_COUNT }, () => wordlist[randomInt(wordlist.length)]!).join('-');
 }

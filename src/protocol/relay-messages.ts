@@ -25,6 +25,7 @@ export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
 
 /** A nameplate: 1 to 6 ASCII digits, no leading zero (section 9). */
 const NAMEPLATE = /^[1-9][0-9]{0,5}$/;
+export const isNameplate = (text: string): boolean => NAMEPLATE.test(text);
 /** A token: 128 bits as exactly 32 lowercase hex digits. */
 const TOKEN = /^[0-9a-f]{32}$/;
 
@@ -160,4 +161,45 @@ export function encodePaired(): Buffer {
 
 export function encodeRefusal(refusal: RelayRefusal): Buffer {
   return jsonFrame({ ok: false, error: refusal.code, message: refusal.message });
+}
+
+/** The client's side: a request as the frame it sends (section 9's table of requests). */
+export function encodeRelayRequest(request: RelayRequest): Buffer {
+  return jsonFrame({ relay: RELAY_VERSION, ...request });
+}
+
+/** An answer of section 9, as a client reads it. */
+export type RelayAnswer =
+  | { readonly kind: 'hosted'; readonly nameplate: string; readonly token: string; readonly ttlSeconds: number }
+  | { readonly kind: 'released' }
+  | { readonly kind: 'paired' }
+  | { readonly kind: 'refused'; readonly code: RelayErrorCode };
+
+/**
+ * Reads an answer payload; null for anything section 9 does not define (then the other end is not
+ * a relay, or not one of version 1). The relay's `message` is not kept: it is the relay's text,
+ * and the client says what each code means in its own words.
+ */
+export function parseRelayAnswer(payload: Uint8Array): RelayAnswer | null {
+  if (!isRelayFrameLength(payload.length)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(payload));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const fields = value as Record<string, unknown>;
+  if (field(fields, 'paired') === true) return { kind: 'paired' };
+  const error = field(fields, 'error');
+  if (field(fields, 'ok') === false) {
+    return typeof error === 'string' && (RELAY_ERROR_CODES as readonly string[]).includes(error) ? { kind: 'refused', code: error as RelayErrorCode } : null;
+  }
+  if (field(fields, 'ok') !== true) return null;
+  const nameplate = field(fields, 'nameplate');
+  const token = field(fields, 'token');
+  const ttl = field(fields, 'ttl');
+  if (nameplate === undefined && token === undefined) return { kind: 'released' };
+  const valid = typeof nameplate === 'string' && NAMEPLATE.test(nameplate) && typeof token === 'string' && TOKEN.test(token) && typeof ttl === 'number' && ttl > 0;
+  return valid ? { kind: 'hosted', nameplate, token, ttlSeconds: ttl } : null;
 }

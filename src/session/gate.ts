@@ -2,13 +2,14 @@
  * The responder's gate (PROTOCOL.md section 7): it takes streams from any source (a TCP server, a
  * relay) and lets through only peers that complete the handshake with the code. One handshake at
  * a time: a stream arriving while one runs, or while a transfer runs, is closed at once, and does
- * not disturb the one in progress. Each handshake is bounded by the handshake timeout, and after
- * three wrong codes the code is spent.
+ * not disturb the one in progress. A source on demand (a relay host, section 9) is asked for each
+ * next peer instead, so it brings none while one is served. Each handshake is bounded by the
+ * handshake timeout, and after three wrong codes the code is spent.
  */
 import { SealdropError, toSealdropError } from '../errors.js';
 import type { Intent } from '../protocol/handshake-messages.js';
 import { countsAsAttempt } from '../protocol/handshake.js';
-import type { IncomingStream, IncomingStreams } from '../channel/incoming.js';
+import type { IncomingStream, IncomingStreams, StreamsOnDemand } from '../channel/incoming.js';
 import { openSecureChannel, type SecureChannel } from '../channel/secure-channel.js';
 
 /** Section 7: after this many wrong CONFIRM_I the responder stops listening for the code. */
@@ -33,12 +34,16 @@ export class Gate {
   #wrongCodes = 0;
   #waiting: ((incoming: IncomingStream | null) => void) | null = null;
   #sourceEnded = false;
+  /** Why the source ended, if it failed (a relay that went away): next() reports it. */
+  #sourceFailure: SealdropError | null = null;
+  readonly #source: IncomingStreams & Partial<StreamsOnDemand>;
   readonly #onEvent: GateOptions['onEvent'];
   readonly #channelOptions: Omit<GateOptions, 'onEvent'>;
 
   constructor(source: IncomingStreams, { onEvent, ...channelOptions }: GateOptions) {
     this.#onEvent = onEvent;
     this.#channelOptions = channelOptions;
+    this.#source = source;
     void this.#admit(source);
   }
 
@@ -54,6 +59,8 @@ export class Gate {
         this.#busy = true;
         this.#deliver(incoming);
       }
+    } catch (error) {
+      this.#sourceFailure = toSealdropError(error);
     } finally {
       this.#sourceEnded = true;
       this.#deliver(null);
@@ -68,7 +75,9 @@ export class Gate {
 
   #nextStream(): Promise<IncomingStream | null> {
     if (this.#sourceEnded) return Promise.resolve(null);
-    return new Promise((resolve) => (this.#waiting = resolve));
+    const next = new Promise<IncomingStream | null>((resolve) => (this.#waiting = resolve));
+    this.#source.want?.(); // ready for one more peer: a source on demand brings one now
+    return next;
   }
 
   /**
@@ -81,7 +90,7 @@ export class Gate {
     for (;;) {
       if (this.#wrongCodes >= MAX_WRONG_CODE_ATTEMPTS) throw codeSpent();
       const incoming = await this.#nextStream();
-      if (incoming === null) throw new SealdropError('E_CONNECT', 'stopped listening for the other side');
+      if (incoming === null) throw this.#sourceFailure ?? new SealdropError('E_CONNECT', 'stopped listening for the other side');
       const { stream, remote } = incoming;
       this.#onEvent?.({ type: 'connection', remote });
       try {

@@ -54,7 +54,7 @@ describe('sealdrop receive --json', () => {
     await expectRecord(peer, RecordType.RECEIPT);
     await receiving;
     const { events, result } = parseJsonLines(stdio.stdout);
-    expect(events.map((e) => e.event)).toEqual(['code', 'connection', 'secured', 'offer', 'progress', 'verified']); // one DATA record: one progress
+    expect(events.map((e) => e.event)).toEqual(['code', 'route', 'connection', 'secured', 'offer', 'progress', 'verified']); // one DATA record: one progress
     expect(events.at(-1)).toEqual({ event: 'verified', path: 'docs/report.txt', size: content.length, sha256: sha256Hex(content) });
     expect(JSON.stringify(result)).toBe(
       `${JSON.stringify({
@@ -76,6 +76,6 @@ describe('sealdrop receive --json', () => {
     await expectRecord(peer, RecordType.RECEIPT);
     await receiving;
     expect(stdio.stdout.split('\n').at(-2)).toBe('{"ok":true,"kind":"text","text":"two\\nlines"}');
-    expect(parseJsonLines(stdio.stdout).events.map((e) => e.event)).toEqual(['code', 'connection', 'secured']);
+    expect(parseJsonLines(stdio.stdout).events.map((e) => e.event)).toEqual(['code', 'route', 'connection', 'secured']);
   });
 });

@@ -55,7 +55,7 @@ describe('sealdrop send --json', () => {
     ];
     const { events, result } = parseJsonLines(stdio.stdout);
     // Progress events are throttled by time: at least one, between acceptance and verification.
-    expect(events.map((e) => e.event).join(' ')).toMatch(/^secured accepted (progress )+verified verified$/);
+    expect(events.map((e) => e.event).join(' ')).toMatch(/^route secured accepted (progress )+verified verified$/);
     expect(events.slice(-2)).toEqual(files.map((file) => ({ event: 'verified', ...file })));
     expect(stdio.stdout.split('\n').at(-2)).toBe(JSON.stringify({ ok: true, kind: 'files', totalBytes: 70_006, files }));
     expect(result).toEqual({ ok: true, kind: 'files', totalBytes: 70_006, files });
@@ -63,7 +63,7 @@ describe('sealdrop send --json', () => {
 
   it('prints {"ok":true,"kind":"text"} for a text', async () => {
     await sendToAcceptingPeer({ paths: [], text: 'hello' });
-    expect(stdio.stdout).toMatch(/^\{"event":"secured","fingerprint":"[^"]+"\}\n\{"ok":true,"kind":"text"\}\n$/);
+    expect(stdio.stdout).toMatch(/^\{"event":"route","via":"direct"\}\n\{"event":"secured","fingerprint":"[^"]+"\}\n\{"ok":true,"kind":"text"\}\n$/);
   });
 });
 

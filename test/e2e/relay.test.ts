@@ -9,16 +9,10 @@ import { afterAll, describe, expect } from 'vitest';
 import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { hostRequest, joinRequest, RelayReader, releaseRequest, repostRequest, requestFrame, type Answer } from '../support/relay-client.js';
+import { startRelay } from '../support/relays.js';
 
 afterAll(killLeftovers);
 
-const LISTENING_LINE = /^Relay listening on 127\.0\.0\.1:(\d+)$/;
-
-async function startRelay(sd: E2EScope, args: readonly string[] = []): Promise<{ relay: SealdropProcess; port: number }> {
-  const relay = sd.run(['relay', '--host', LOOPBACK, '--port', '0', ...args]);
-  const [, port] = await relay.waitForLine('stderr', LISTENING_LINE);
-  return { relay, port: Number(port) };
-}
 
 /** A client connection; half-open, so that its peer's end of stream leaves it able to send. */
 async function dial(sd: E2EScope, port: number): Promise<{ socket: Socket; reader: RelayReader }> {

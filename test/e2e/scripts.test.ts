@@ -76,15 +76,17 @@ describe.concurrent('--json event stream', { timeout: 20_000 }, () => {
     const received = parseJsonLines(receiver.process.stdout);
     const sent = parseJsonLines(sender.stdout);
     const names = (events: typeof received.events) => events.map((e) => e.event).join(' ');
-    expect(names(received.events)).toMatch(/^code connection secured offer (progress )+verified verified$/);
-    expect(names(sent.events)).toMatch(/^secured accepted (progress )+verified verified$/);
+    expect(names(received.events)).toMatch(/^code route connection secured offer (progress )+verified verified$/);
+    expect(names(sent.events)).toMatch(/^route secured accepted (progress )+verified verified$/);
 
-    const [code, connection, secured, offer] = received.events;
+    const [code, route, connection, secured, offer] = received.events;
+    expect(route).toEqual({ event: 'route', via: 'direct' });
+    expect(sent.events[0]).toEqual(route); // both sides say how they meet
     expect(code).toEqual({ event: 'code', code: receiver.code, addresses: [receiver.address] });
     expect(connection).toEqual({ event: 'connection', remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
     expect(secured).toEqual({ event: 'secured', fingerprint: expect.any(String) });
-    expect(sent.events[0]).toEqual(secured); // both sides see the same fingerprint
-    expect(sent.events[1]).toEqual({ event: 'accepted' });
+    expect(sent.events[1]).toEqual(secured); // both sides see the same fingerprint
+    expect(sent.events[2]).toEqual({ event: 'accepted' });
     expect(offer).toEqual({ event: 'offer', name: 'set', fileCount: 2, totalBytes, topLevel: [{ name: 'set', isDirectory: true, fileCount: 2, totalBytes, existed: false }] });
 
     for (const { events } of [received, sent]) {
@@ -114,9 +116,9 @@ describe.concurrent('--json event stream', { timeout: 20_000 }, () => {
     await text.expectExit(0);
     await receiver.process.expectExit(0);
     const { events, result } = parseJsonLines(receiver.process.stdout);
-    expect(events.map((e) => e.event)).toEqual(['code', 'connection', 'connection-failed', 'connection', 'secured', 'refused', 'connection', 'secured']);
-    expect(events[2]).toEqual({ event: 'connection-failed', remote: expect.any(String), code: 'E_WRONG_CODE', message: expect.any(String), attemptsLeft: 2 });
-    expect(events[5]).toEqual({ event: 'refused', code: 'E_EXISTS', message: expect.stringContaining('taken.txt'), refusalsLeft: 2 });
+    expect(events.map((e) => e.event)).toEqual(['code', 'route', 'connection', 'connection-failed', 'connection', 'secured', 'refused', 'connection', 'secured']);
+    expect(events[3]).toEqual({ event: 'connection-failed', remote: expect.any(String), code: 'E_WRONG_CODE', message: expect.any(String), attemptsLeft: 2 });
+    expect(events[6]).toEqual({ event: 'refused', code: 'E_EXISTS', message: expect.stringContaining('taken.txt'), refusalsLeft: 2 });
     expect(result).toEqual({ ok: true, kind: 'text', text: 'then a text' });
   });
 });

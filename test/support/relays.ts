@@ -5,7 +5,7 @@
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { LOOPBACK } from './cli.js';
+import { LOOPBACK, type SealdropProcess } from './cli.js';
 import type { E2EScope } from './e2e.js';
 
 export async function rawConnection(sd: E2EScope, port: number): Promise<Socket> {
@@ -109,4 +109,14 @@ export async function countingServer(): Promise<{ server: Server; port: number; 
 
 export async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** The line a `sealdrop relay` prints once it listens, on 127.0.0.1 or [::1]. */
+const RELAY_LISTENING_LINE = /^Relay listening on (?:127\.0\.0\.1|\[::1\]):(\d+)$/;
+
+/** Starts a real `sealdrop relay` on `host` (127.0.0.1 unless said) and a free port. */
+export async function startRelay(sd: E2EScope, args: readonly string[] = [], host = LOOPBACK): Promise<{ relay: SealdropProcess; port: number }> {
+  const relay = sd.run(['relay', '--host', host, '--port', '0', ...args]);
+  const [, port] = await relay.waitForLine('stderr', RELAY_LISTENING_LINE);
+  return { relay, port: Number(port) };
 }

@@ -3,28 +3,36 @@
  * into a directory, or with --stdout (section 11) a stream or a single file to standard output.
  */
 import { SealdropError } from '../../errors.js';
-import { generateCode, normaliseCode } from '../../protocol/code.js';
 import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import { DirectorySink } from '../../files/directory-sink.js';
 import { SumsFile } from '../../files/sums-file.js';
 import { WritableSink } from '../../pipes/writable-sink.js';
-import { TcpListener } from '../../channel/tcp.js';
-import { Gate, type GateEvent } from '../../session/gate.js';
+import { openSecureChannel, type SecureChannel } from '../../channel/secure-channel.js';
+import { Gate } from '../../session/gate.js';
 import { isHiddenName, needingLeave, shownNames, type TopLevelFacts } from '../../protocol/top-level.js';
-import { OfferRefused, type OfferAnswer, type OfferToDecide, type ReceiveResult } from '../../session/receive-session.js';
+import { OfferRefused, receiveTransfer, type OfferAnswer, type OfferToDecide, type ReceiveOptions, type ReceiveResult } from '../../session/receive-session.js';
 import { receiveWithRetries } from '../../session/receive-retries.js';
-import { joinHostPort, reachableAddresses } from '../addresses.js';
-import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
+import { readCode } from '../code-input.js';
+import { announceHosting, reportBusy, reportGateEvent, reportRoute } from '../meeting-output.js';
+import { planMeeting } from '../rendezvous.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
 import { finishWithoutInterruption, onInterrupt } from '../interrupt.js';
 import type { Output } from '../output.js';
 import { canAsk, confirm } from '../prompt.js';
 
 export interface ReceiveArguments {
-  readonly port: number;
-  readonly host: string;
+  /** Where to listen (direct, when this side goes first); undefined when not given (see rendezvous.ts). */
+  readonly port?: number;
+  readonly host?: string;
+  /** Through this relay (HOST:PORT), else SEALDROP_RELAY, unless an address option says direct. */
+  readonly relay?: string;
+  /** The sender went first: join it (through the relay, or directly at --from HOST:PORT). */
+  readonly join?: boolean;
+  readonly from?: string;
+  /** Seconds to keep trying while the relay says the sender is busy with someone else. */
+  readonly busyWait?: number;
   readonly out: string;
   readonly code?: string;
   readonly yes: boolean;
@@ -35,7 +43,8 @@ export interface ReceiveArguments {
   readonly stdout?: boolean;
   /** The one JSON result on stdout: not with --stdout, whose stdout holds the data. */
   readonly json?: boolean;
-  readonly handshakeTimeout: number;
+  /** Seconds a connecting peer has to finish the handshake; by default 30, through a relay 10 (section 9). */
+  readonly handshakeTimeout?: number;
   /** Seconds a sender that owes a record may stay silent. */
   readonly idleTimeout: number;
   /** Where to write the received files' sha256sum lines (a new file). */
@@ -43,76 +52,74 @@ export interface ReceiveArguments {
 }
 
 export async function runReceive(args: ReceiveArguments, output: Output): Promise<void> {
-  const given = await readCode(args.code, output, { prompt: false });
-  const code = given?.text ?? generateCode();
-  const codeBytes = given?.bytes ?? normaliseCode(code);
+  const meeting = planMeeting({ goesFirst: !args.join, relay: args.relay, peer: args.from, peerOption: '--from', port: args.port, host: args.host, busyWaitSeconds: args.busyWait });
   if (args.stdout && args.json) throw new SealdropError('E_USAGE', '--stdout and --json both want standard output: choose one');
+  const given = await readCode(args.code, output, { prompt: meeting.role === 'guest', from: 'sender' });
+  if (meeting.role === 'guest') meeting.check(given!.bytes);
   const destination = args.stdout ? null : await DirectorySink.open(args.out, args.overwrite);
   const where = destination?.root ?? null;
   // A chosen code guards the files as well as a generated one only if it takes as many guesses.
-  if (given !== null) assertStrongCode(given.bytes);
+  if (meeting.role === 'host' && given !== null) assertStrongCode(given.bytes);
   const sums = args.sums === undefined ? null : await SumsFile.create(args.sums);
-  const listener = await TcpListener.open(args.host, args.port).catch(async (error: unknown) => {
-    await sums?.abandon();
-    throw error;
-  });
+  const transfer: ReceiveOptions = {
+    sink: destination ?? new WritableSink(process.stdout),
+    decide: (offer) => decide(offer, args, output),
+    onOffer: (offer) => describeOffer(offer, where, output),
+    onProgress: (progress) => output.progress(progress),
+    onFinishing: finishWithoutInterruption,
+  };
   const interrupted = new AbortController();
+  let stopHosting: () => Promise<void> = async () => undefined;
   const removeCleanup = onInterrupt(() => {
     interrupted.abort(new SealdropError('E_INTERRUPTED', 'interrupted'));
-    void listener.close();
+    void stopHosting();
   });
   try {
-    announce(code, args.host, listener.port, output);
-    const gate = new Gate(listener, {
-      codeBytes,
-      intent: Intent.RECEIVE,
-      handshakeTimeoutMs: args.handshakeTimeout * 1000,
-      idleTimeoutMs: args.idleTimeout * 1000,
-      signal: interrupted.signal,
-      onEvent: (event) => reportGateEvent(event, output),
-    });
-    const result = await receiveWithRetries(
-      gate,
-      {
-        sink: destination ?? new WritableSink(process.stdout),
-        decide: (offer) => decide(offer, args, output),
-        onOffer: (offer) => describeOffer(offer, where, output),
-        onProgress: (progress) => output.progress(progress),
-        onFinishing: finishWithoutInterruption,
-      },
-      {
+    const channelOptions = { idleTimeoutMs: args.idleTimeout * 1000, signal: interrupted.signal };
+    let result: ReceiveResult;
+    if (meeting.role === 'guest') {
+      output.spin('Connecting to the sender…');
+      const stream = await meeting.connect(given!.bytes, () => reportBusy(output));
+      reportRoute(meeting.route, output);
+      output.spin('Securing the connection…');
+      const channel = await openSecureChannel(stream, { role: 'initiator', intent: Intent.RECEIVE, codeBytes: given!.bytes, ...channelOptions });
+      reportSecured(channel, output);
+      result = await receiveTransfer(channel, transfer);
+    } else {
+      const hosting = await meeting.open(given);
+      stopHosting = () => hosting.close();
+      announceHosting(hosting, 'sealdrop send FILE...', '--to', output);
+      const gate = new Gate(hosting.incoming, {
+        codeBytes: hosting.codeBytes,
+        intent: Intent.RECEIVE,
+        handshakeTimeoutMs: (args.handshakeTimeout ?? hosting.handshakeTimeoutMs / 1000) * 1000,
+        ...channelOptions,
+        onEvent: (event) => reportGateEvent(event, 'sender', output),
+      });
+      result = await receiveWithRetries(gate, transfer, {
         onWaiting: () => output.spin('Waiting for the sender…'),
-        onSecured: (channel) => {
-          output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the sender sees the same)`);
-          output.event('secured', { fingerprint: channel.fingerprint });
-        },
+        onSecured: (channel) => reportSecured(channel, output),
         onRefused: (refusal, refusalsLeft) => reportRefusedOffer(refusal, refusalsLeft, output),
         onBrokeOff: (error, partsKept) => {
           const left = partsKept ? 'partial files are kept to resume' : 'the stream cannot resume, so its part is discarded';
           output.warn(`the transfer broke off (${error.code}: ${error.message}); nothing is under its final name, ${left}. Waiting for the sender to try again (Ctrl-C to stop)`);
           output.event('broke-off', { code: error.code, message: error.message, partsKept });
         },
-      },
-    );
+      });
+    }
+    await stopHosting(); // the code is spent: a relay forgets the nameplate now
     await report(result, where, sums, output);
   } finally {
     removeCleanup();
     output.finish();
-    await listener.close();
+    await stopHosting();
     await sums?.abandon();
   }
 }
 
-/**
- * The code and the command for the other side. The command leaves the code out: pasted with it,
- * the code would sit in the sender's process list for every local user to read (issue 10, item 9).
- */
-function announce(code: string, host: string, port: number, output: Output): void {
-  const addresses = reachableAddresses(host).map((address) => joinHostPort(address, port));
-  output.essential(`Code: ${code}`);
-  output.essential(`On the other machine, run this and type the code when asked (or set ${CODE_ENVIRONMENT_VARIABLE}):`);
-  for (const address of addresses) output.essential(`  sealdrop send FILE... --to ${address}`);
-  output.event('code', { code, addresses });
+function reportSecured(channel: SecureChannel, output: Output): void {
+  output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the sender sees the same)`);
+  output.event('secured', { fingerprint: channel.fingerprint });
 }
 
 /**
@@ -124,19 +131,6 @@ function reportRefusedOffer(refusal: OfferRefused, left: number, output: Output)
   output.warn(`refused the offer: ${refusal.code}: ${refusal.message}`);
   output.warn(`the sender was told it was refused (${refusal.code}); the code is still valid: waiting for a corrected offer (Ctrl-C to stop; ${plural(left, 'more refused offer')} ${left === 1 ? 'spends' : 'spend'} the code)`);
   output.event('refused', { code: refusal.code, message: refusal.message, refusalsLeft: left });
-}
-
-function reportGateEvent(event: GateEvent, output: Output): void {
-  if (event.type === 'connection') {
-    output.spin(`Securing the connection from ${event.remote}…`);
-    output.event('connection', { remote: event.remote });
-    return;
-  }
-  const { error, attemptsLeft, remote } = event;
-  output.event('connection-failed', { remote, code: error.code, message: error.message, attemptsLeft });
-  const left = error.code === 'E_WRONG_CODE' ? ` (${plural(attemptsLeft, 'attempt')} left)` : '';
-  output.warn(`connection from ${remote} failed: ${error.code}: ${error.message}${left}`);
-  if (attemptsLeft > 0) output.spin('Waiting for the sender…');
 }
 
 /**

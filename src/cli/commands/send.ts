@@ -1,15 +1,21 @@
-/** `sealdrop send`: files, directories, a text, or standard input (`-`, a stream), to a listening receiver. */
+/**
+ * `sealdrop send`: files, directories, a text, or standard input (`-`, a stream), to a receiver
+ * that went first (--to, or through a relay), or with --wait to one that joins later.
+ */
 import { SealdropError } from '../../errors.js';
 import { findPathViolation, streamNameViolation } from '../../protocol/paths.js';
 import { Intent } from '../../protocol/handshake-messages.js';
-import { connectTo } from '../../channel/tcp.js';
 import { collectLocalFiles, type LocalSelection } from '../../files/local-files.js';
 import { LocalFilesSource } from '../../files/local-source.js';
 import { openSecureChannel, type SecureChannel } from '../../channel/secure-channel.js';
 import { ReadableSource } from '../../pipes/readable-source.js';
 import { sendFiles, sendStream, sendText } from '../../session/send-session.js';
-import { parseHostPort } from '../addresses.js';
+import { Gate } from '../../session/gate.js';
+import { sendWithRetries } from '../../session/send-retries.js';
+import { assertStrongCode } from '../../protocol/code-strength.js';
 import { readCode } from '../code-input.js';
+import { announceHosting, reportBusy, reportGateEvent, reportRoute } from '../meeting-output.js';
+import { planMeeting } from '../rendezvous.js';
 import { formatBytes, plural, sha256sumLine } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { Output } from '../output.js';
@@ -19,7 +25,18 @@ export interface SendArguments {
   readonly text?: string;
   /** The name of the stream that `-` sends (section 11); STDIN_STREAM_NAME by default. */
   readonly name?: string;
-  readonly to: string;
+  /** The receiver went first: HOST:PORT to connect to directly. */
+  readonly to?: string;
+  /** Through this relay (HOST:PORT), else SEALDROP_RELAY, unless an address option says direct. */
+  readonly relay?: string;
+  /** This side goes first: show a code and wait for the receiver (on the relay, or on --port). */
+  readonly wait?: boolean;
+  readonly port?: number;
+  readonly host?: string;
+  /** Seconds to keep trying while the relay says the receiver is busy with someone else. */
+  readonly busyWait?: number;
+  /** With --wait: seconds a connecting receiver has to finish the handshake (30; through a relay 10). */
+  readonly handshakeTimeout?: number;
   readonly code?: string;
   /** Seconds a receiver that owes a record may stay silent. */
   readonly idleTimeout: number;
@@ -29,56 +46,101 @@ export interface SendArguments {
 export const STDIN_STREAM_NAME = 'stdin';
 
 export async function runSend(args: SendArguments, output: Output): Promise<void> {
-  const { host, port } = parseHostPort(args.to);
+  const meeting = planMeeting({ goesFirst: args.wait ?? false, relay: args.relay, peer: args.to, peerOption: '--to', port: args.port, host: args.host, busyWaitSeconds: args.busyWait });
   if ((args.text === undefined) === (args.paths.length === 0)) {
     throw new SealdropError('E_USAGE', 'give either PATH... or --text "message", not both and not neither');
   }
   // Everything local is checked before connecting, so no attempt is spent on a typo.
   const streamName = checkStreamArguments(args);
   const selection = args.text === undefined && streamName === null ? await selectFiles(args.paths, output) : null;
-  const code = await readCode(args.code, output, { prompt: true });
-  if (code === null) throw new SealdropError('E_USAGE', 'no code given');
+  const given = await readCode(args.code, output, { prompt: meeting.role === 'guest' });
+  if (meeting.role === 'guest') meeting.check(given!.bytes);
+  else if (given !== null) assertStrongCode(given.bytes);
+  const deliver = (channel: SecureChannel) => deliverTo(channel, { text: args.text, streamName, selection }, output);
 
-  output.spin(`Connecting to ${host}:${port}…`);
-  const stream = await connectTo(host, port).catch((error: unknown) => {
-    throw withReceiveHint(error);
-  });
   const interrupted = new AbortController();
-  const removeCleanup = onInterrupt(() => interrupted.abort(new SealdropError('E_INTERRUPTED', 'interrupted')));
+  let stopHosting: () => Promise<void> = async () => undefined;
+  const removeCleanup = onInterrupt(() => {
+    interrupted.abort(new SealdropError('E_INTERRUPTED', 'interrupted'));
+    void stopHosting();
+  });
   try {
-    output.spin('Securing the connection…');
-    const channel = await openSecureChannel(stream, { role: 'initiator', intent: Intent.SEND, codeBytes: code.bytes, idleTimeoutMs: args.idleTimeout * 1000, signal: interrupted.signal });
-    output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the receiver sees the same)`);
-    output.event('secured', { fingerprint: channel.fingerprint });
-    output.spin('Waiting for the receiver to accept…');
-    if (streamName !== null) {
-      await sendStdin(channel, streamName, output);
+    const channelOptions = { intent: Intent.SEND, idleTimeoutMs: args.idleTimeout * 1000, signal: interrupted.signal };
+    if (meeting.role === 'guest') {
+      output.spin(meeting.route.via === 'direct' ? `Connecting to ${args.to}…` : 'Connecting to the receiver…');
+      const stream = await meeting.connect(given!.bytes, () => reportBusy(output)).catch((error: unknown) => {
+        throw withReceiveHint(error);
+      });
+      reportRoute(meeting.route, output);
+      output.spin('Securing the connection…');
+      const channel = await openSecureChannel(stream, { role: 'initiator', codeBytes: given!.bytes, ...channelOptions });
+      reportSecured(channel, output);
+      await deliver(channel);
       return;
     }
-    if (selection === null) {
-      await sendText(channel, args.text!);
-      output.finish();
-      output.info('Text delivered.');
-      output.jsonResult({ ok: true, kind: 'text' });
-      return;
-    }
-    const sent = await sendFiles(channel, new LocalFilesSource(selection), {
-      onAccepted: () => {
-        output.spin('Accepted; sending…');
-        output.event('accepted');
-      },
-      onProgress: (progress) => output.progress(progress),
+    const hosting = await meeting.open(given);
+    stopHosting = () => hosting.close();
+    announceHosting(hosting, 'sealdrop receive --join', '--from', output);
+    const gate = new Gate(hosting.incoming, {
+      codeBytes: hosting.codeBytes,
+      handshakeTimeoutMs: (args.handshakeTimeout ?? hosting.handshakeTimeoutMs / 1000) * 1000,
+      ...channelOptions,
+      onEvent: (event) => reportGateEvent(event, 'receiver', output),
     });
-    output.finish();
-    // The receiver's RECEIPT confirmed every file's SHA-256 at once (section 6 step 4).
-    for (const { path, size, sha256 } of sent) output.event('verified', { path, size, sha256 });
-    for (const file of sent) output.result(sha256sumLine(file.sha256, file.path));
-    output.info(`Sent ${plural(sent.length, 'file')} (${formatBytes(selection.totalBytes)}); the receiver verified every SHA-256.`);
-    output.jsonResult({ ok: true, kind: 'files', totalBytes: selection.totalBytes, files: sent });
+    // A stream never resumes (section 11): what was read of standard input is gone.
+    await sendWithRetries(gate, deliver, { resumable: streamName === null }, {
+      onWaiting: () => output.spin('Waiting for the receiver…'),
+      onSecured: (channel) => reportSecured(channel, output),
+      onBrokeOff: (error) => {
+        output.warn(`the transfer broke off (${error.code}: ${error.message}); the code is still valid: waiting for the receiver to join again, which resumes (Ctrl-C to stop)`);
+        output.event('broke-off', { code: error.code, message: error.message });
+      },
+    });
   } finally {
     removeCleanup();
     output.finish();
+    await stopHosting();
   }
+}
+
+function reportSecured(channel: SecureChannel, output: Output): void {
+  output.info(`Secure connection established. Session fingerprint: ${channel.fingerprint} (the receiver sees the same)`);
+  output.event('secured', { fingerprint: channel.fingerprint });
+}
+
+/** What goes out: standard input, a text, or the selected files. */
+interface Delivery {
+  readonly text: string | undefined;
+  readonly streamName: string | null;
+  readonly selection: LocalSelection | null;
+}
+
+async function deliverTo(channel: SecureChannel, { text, streamName, selection }: Delivery, output: Output): Promise<void> {
+  output.spin('Waiting for the receiver to accept…');
+  if (streamName !== null) {
+    await sendStdin(channel, streamName, output);
+    return;
+  }
+  if (selection === null) {
+    await sendText(channel, text!);
+    output.finish();
+    output.info('Text delivered.');
+    output.jsonResult({ ok: true, kind: 'text' });
+    return;
+  }
+  const sent = await sendFiles(channel, new LocalFilesSource(selection), {
+    onAccepted: () => {
+      output.spin('Accepted; sending…');
+      output.event('accepted');
+    },
+    onProgress: (progress) => output.progress(progress),
+  });
+  output.finish();
+  // The receiver's RECEIPT confirmed every file's SHA-256 at once (section 6 step 4).
+  for (const { path, size, sha256 } of sent) output.event('verified', { path, size, sha256 });
+  for (const file of sent) output.result(sha256sumLine(file.sha256, file.path));
+  output.info(`Sent ${plural(sent.length, 'file')} (${formatBytes(selection.totalBytes)}); the receiver verified every SHA-256.`);
+  output.jsonResult({ ok: true, kind: 'files', totalBytes: selection.totalBytes, files: sent });
 }
 
 /**
