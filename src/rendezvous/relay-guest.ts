@@ -19,13 +19,15 @@ export interface JoinOptions {
 export async function joinThroughRelay(link: RelayLink, nameplate: string, options: JoinOptions = {}): Promise<Duplex> {
   const windowMs = options.busyRetryWindowMs ?? DEFAULT_BUSY_RETRY_WINDOW_MS;
   const intervalMs = options.busyRetryIntervalMs ?? BUSY_RETRY_INTERVAL_MS;
-  const giveUpAt = Date.now() + windowMs;
-  for (;;) {
+  // One try at once, then one a second until the whole window has passed: the last try comes
+  // at its end, so a host that posts again within the window is always found.
+  const tries = Math.floor(windowMs / intervalMs) + 1;
+  for (let tried = 1; ; tried++) {
     const { stream, answer } = await ask(link, { op: 'join', nameplate });
     if (answer.kind === 'paired') return stream;
     stream.destroy();
     if (answer.kind !== 'refused' || answer.code !== 'E_RELAY_BUSY') throw unexpectedAnswer(link, answer);
-    if (Date.now() + intervalMs > giveUpAt) {
+    if (tried >= tries) {
       throw refusedByRelay(link, 'E_RELAY_BUSY', ` (it said so for ${Math.round(windowMs / 1000)} s)`);
     }
     options.onBusy?.();

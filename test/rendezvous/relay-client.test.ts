@@ -120,8 +120,11 @@ describe('relay host and guest', () => {
     const host = await openHost(link);
     await Promise.all([joinThroughRelay(link, host.nameplate), nextPeer(host)]);
     const started = Date.now();
-    const error = await expectCode(joinThroughRelay(link, host.nameplate, { busyRetryIntervalMs: 20, busyRetryWindowMs: 150 }), 'E_RELAY_BUSY');
+    let busyAnswers = 0;
+    const error = await expectCode(joinThroughRelay(link, host.nameplate, { busyRetryIntervalMs: 20, busyRetryWindowMs: 100, onBusy: () => (busyAnswers += 1) }), 'E_RELAY_BUSY');
     expect(Date.now() - started).toBeLessThan(2_000);
+    // A try at once and one at each interval to the window's end: 6 tries, 5 waits between them.
+    expect(busyAnswers).toBe(5);
     expect(error.message).toMatch(/the other side is busy with someone else/);
   });
 });
