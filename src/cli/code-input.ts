@@ -13,7 +13,7 @@ export const CODE_ENVIRONMENT_VARIABLE = 'SEALDROP_CODE';
 export async function readCode(
   commandLineCode: string | undefined,
   output: Output,
-  options: { prompt: boolean },
+  options: { prompt: boolean; question?: string },
 ): Promise<{ text: string; bytes: Buffer } | null> {
   const fromEnvironment = process.env[CODE_ENVIRONMENT_VARIABLE];
   let text: string | undefined;
@@ -24,7 +24,7 @@ export async function readCode(
     text = commandLineCode;
   } else if (options.prompt) {
     if (!canAsk()) throw new SealdropError('E_USAGE', `no code: give --code, set ${CODE_ENVIRONMENT_VARIABLE}, or run in a terminal to be asked`);
-    text = await ask('Code from the receiver: ');
+    text = await ask(options.question ?? 'Code from the receiver: ');
   }
   if (text === undefined) return null;
   return { text: text.trim(), bytes: normaliseCode(text) };
