@@ -48,6 +48,7 @@ const PROMPT = '> ';
 
 class TerminalScreen implements ChatScreen {
   readonly #readline: Interface;
+  #closed = false;
 
   constructor() {
     this.#readline = createInterface({ input: process.stdin, output: process.stdout, terminal: true, prompt: PROMPT });
@@ -75,6 +76,10 @@ class TerminalScreen implements ChatScreen {
   /** Prints `line` above the input line: clears what the input occupies, prints, redraws it as typed. */
   #printAbove(line: string): void {
     const output = process.stdout;
+    if (this.#closed) {
+      output.write(`${line}\n`); // no input line any more: the last words of the chat
+      return;
+    }
     const { rows } = this.#readline.getCursorPos();
     moveCursor(output, 0, -rows);
     cursorTo(output, 0);
@@ -96,6 +101,8 @@ class TerminalScreen implements ChatScreen {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#readline.close();
     cursorTo(process.stdout, 0);
     clearScreenDown(process.stdout);

@@ -110,7 +110,7 @@ export class ChatRoom {
     }
     this.#members.delete(you);
     if (this.#closing) return;
-    this.#broadcast(this.#notice(how === 'closed' ? `${you} left` : `${you} is gone (the connection was lost)`));
+    this.#broadcast(this.#notice(how === 'peer-left' ? `${you} left` : `${you} is gone (the connection was lost)`));
     this.options.onEvent({ type: 'left', name: you, how });
   }
 

@@ -22,8 +22,11 @@ export interface ChatMessage {
   readonly notice: boolean;
 }
 
-/** How a chat ended: CLOSE answered by CLOSE, or the connection went without one. */
-export type ChatEnd = 'closed' | 'vanished';
+/**
+ * How a chat ended: the peer sent CLOSE (we answered), we sent CLOSE (the peer answered), or the
+ * connection went without one.
+ */
+export type ChatEnd = 'peer-left' | 'we-left' | 'vanished';
 
 /** What the initiator learns from the ACCEPT: the host's name, and in a room, its own name there. */
 export interface JoinedChat {
@@ -69,8 +72,9 @@ export class ChatConnection {
   }
 
   /**
-   * Hands each TEXT of the peer to `onText` until the chat ends: resolves 'closed' after the peer's
-   * CLOSE (answered, unless we sent ours first), 'vanished' when the connection ended without one.
+   * Hands each TEXT of the peer to `onText` until the chat ends: resolves 'peer-left' after the
+   * peer's CLOSE (which we answer), 'we-left' after the peer's answer to ours, 'vanished' when the
+   * connection ended without one.
    * Anything else the peer sends is E_PROTOCOL (told to the peer in an ERROR), and the peer's
    * ERROR is thrown as PeerStopped.
    */
@@ -85,9 +89,10 @@ export class ChatConnection {
         if (record.type === RecordType.TEXT) {
           onText(parseChatText(record.body));
         } else if (record.type === RecordType.CLOSE) {
+          const peerLeft = !this.#closeSent;
           await this.#sendClose();
           await this.channel.close();
-          return 'closed';
+          return peerLeft ? 'peer-left' : 'we-left';
         } else {
           throw new SealdropError('E_PROTOCOL', `expected TEXT or CLOSE in a chat, got ${recordTypeName(record.type)}`);
         }

@@ -1,11 +1,12 @@
 // The chat's terminal screen in a real pseudo-terminal (tmux; skipped where tmux is missing):
 // messages that arrive while a line is half typed are printed above it and leave the typed text
-// intact; what the peer sends cannot drive the terminal; Ctrl-C leaves in order, with status 0.
+// intact; what the peer sends cannot drive the terminal; Ctrl-C leaves in order, with status 0;
+// the peer's leaving is shown as a line.
 
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe } from 'vitest';
-import { killLeftovers, LOOPBACK, SEALDROP_BIN } from '../support/cli.js';
-import { e2e } from '../support/e2e.js';
+import { killLeftovers, LOOPBACK, SEALDROP_BIN, type SealdropProcess } from '../support/cli.js';
+import { e2e, type E2EScope } from '../support/e2e.js';
 
 afterAll(killLeftovers);
 
@@ -70,15 +71,26 @@ class TmuxPane {
   }
 }
 
+/** `sealdrop chat` hosting as "bo" in a tmux pane, and "ana" joined through pipes. */
+async function chatOnTerminal(sd: E2EScope): Promise<{ pane: TmuxPane; ana: SealdropProcess }> {
+  const pane = new TmuxPane(`"${process.execPath}" "${SEALDROP_BIN}" chat --host ${LOOPBACK} --port 0 --name bo; echo "exited with $?"; sleep 30`);
+  try {
+    const [commandLine] = (await pane.waitFor('the command for the other side', (lines) => lines.some((line) => /sealdrop chat --to /.test(line)))).filter((line) => /sealdrop chat --to /.test(line));
+    const address = /--to (\S+)/.exec(commandLine!)![1]!;
+    const code = /^Code: (\S+)$/m.exec(pane.screen().join('\n'))![1]!;
+    const ana = sd.run(['chat', '--to', address, '--name', 'ana'], { stdinPipe: true, env: { SEALDROP_CODE: code } });
+    await pane.waitFor('the fingerprint', (lines) => lines.some((line) => line.includes('Session fingerprint')));
+    return { pane, ana };
+  } catch (error) {
+    pane.kill();
+    throw error;
+  }
+}
+
 describe.skipIf(!hasTmux)('sealdrop chat on a terminal', { timeout: 20_000 }, () => {
   e2e('a message arriving while a line is half typed leaves the typed text intact; Ctrl-C leaves in order', async ({ sd, expect }) => {
-    const pane = new TmuxPane(`"${process.execPath}" "${SEALDROP_BIN}" chat --host ${LOOPBACK} --port 0 --name bo; echo "exited with $?"; sleep 30`);
+    const { pane, ana } = await chatOnTerminal(sd);
     try {
-      const [commandLine] = (await pane.waitFor('the command for the other side', (lines) => lines.some((line) => /sealdrop chat --to /.test(line)))).filter((line) => /sealdrop chat --to /.test(line));
-      const address = /--to (\S+)/.exec(commandLine!)![1]!;
-      const code = /^Code: (\S+)$/m.exec(pane.screen().join('\n'))![1]!;
-      const ana = sd.run(['chat', '--to', address, '--name', 'ana'], { stdinPipe: true, env: { SEALDROP_CODE: code } });
-      await pane.waitFor('the fingerprint', (lines) => lines.some((line) => line.includes('Session fingerprint')));
 
       pane.type('half typed');
       await pane.waitFor('the typed text', (lines) => lines.at(-1) === '> half typed');
@@ -100,6 +112,20 @@ describe.skipIf(!hasTmux)('sealdrop chat on a terminal', { timeout: 20_000 }, ()
       await ana.expectExit(0);
       expect(ana.stderr).toMatch(/^bo left the chat$/m);
       await pane.waitFor('the exit status', (lines) => lines.includes('exited with 0'));
+    } finally {
+      pane.kill();
+    }
+  });
+
+  e2e('the peer leaving is shown as a line, and the command exits 0', async ({ sd, expect }) => {
+    const { pane, ana } = await chatOnTerminal(sd);
+    try {
+      pane.type('never sent');
+      ana.typeLine('bye');
+      ana.endInput();
+      await ana.expectExit(0);
+      const screen = await pane.waitFor('the exit status', (lines) => lines.includes('exited with 0'));
+      expect(screen.slice(-3)).toEqual([expect.stringMatching(/^\[\d\d:\d\d\] ana: bye$/), 'ana left the chat', 'exited with 0']);
     } finally {
       pane.kill();
     }

@@ -96,6 +96,18 @@ describe.concurrent('sealdrop chat, two people', { timeout: 20_000 }, () => {
     expect(ana.stderr).toMatch(/^bo left the chat$/m);
   });
 
+  e2e('Ctrl-C (SIGINT) without a terminal still leaves in order: the other side is told and exits 0', async ({ sd, expect }) => {
+    const bo = await startHost(sd, 'bo');
+    const ana = join(sd, bo, 'ana');
+    bo.process.typeLine('are you there?');
+    await shows(ana, 'bo: are you there?');
+    ana.kill('SIGINT');
+    await bo.process.expectExit(0);
+    expect(bo.process.stderr).toMatch(/^ana left the chat$/m);
+    await ana.expectExit(130);
+    expect(ana.stderr).not.toMatch(/bo left the chat/);
+  });
+
   e2e('--json: one JSON object a line, with from, time, text and notice, the result last', async ({ sd, expect }) => {
     const bo = await startHost(sd, 'bo');
     const ana = join(sd, bo, 'ana', bo.code, ['--json']);
@@ -110,7 +122,7 @@ describe.concurrent('sealdrop chat, two people', { timeout: 20_000 }, () => {
     const messages = events.filter((event) => event.event === 'message');
     expect(messages).toEqual([{ event: 'message', from: 'bo', time: expect.any(Number), text: 'a "quoted" line', notice: false }]);
     expect(messages[0]!.time as number).toBeGreaterThanOrEqual(before - 1000);
-    expect(result).toEqual({ ok: true, kind: 'chat', end: 'left' });
+    expect(result).toEqual({ ok: true, kind: 'chat', end: 'we-left' });
   });
 
   e2e('a text too long for one record is refused with a clear message, never sent cut, and the chat goes on', async ({ sd, expect }) => {

@@ -93,16 +93,16 @@ describe('a two-party chat', () => {
     expect(await host.inbox.waitForText('hello')).toEqual({ text: 'hello', from: 'ana', time: 1000, notice: false });
     expect(await guest.inbox.waitForText('hi ana — ça va?')).toEqual({ text: 'hi ana — ça va?', from: 'bo', time: 2000, notice: false });
     await guest.chat.leave();
-    expect(await host.ended).toBe('closed');
-    expect(await guest.ended).toBe('closed');
+    expect(await host.ended).toBe('peer-left');
+    expect(await guest.ended).toBe('we-left');
   });
 
   it('answers the peer\'s CLOSE with CLOSE, and the leaving side waits for it', async () => {
     const [guest, host] = await twoPartyChat();
     const leaving = host.chat.leave();
-    expect(await guest.ended).toBe('closed');
+    expect(await guest.ended).toBe('peer-left');
     await leaving;
-    expect(await host.ended).toBe('closed');
+    expect(await host.ended).toBe('we-left');
   });
 
   it('ends as vanished when the connection goes without CLOSE', async () => {
@@ -223,9 +223,9 @@ describe('a room', () => {
     expect(ana.inbox.texts.some((t) => t.text === 'hi all')).toBe(false);
 
     await bo.chat.leave();
-    expect(await bo.ended).toBe('closed');
+    expect(await bo.ended).toBe('we-left');
     for (const member of [ana, cy]) await member.inbox.waitForText('bo left');
-    await waitForEvent((e) => e.type === 'left' && e.name === 'bo' && e.how === 'closed');
+    await waitForEvent((e) => e.type === 'left' && e.name === 'bo' && e.how === 'peer-left');
     expect(room.who()).toEqual(['host', 'ana', 'cy']);
     expect(ana.inbox.lines).toEqual(['* you are in the room with host, who hosts it', '* bo joined', '* cy joined', 'bo: hi ana', 'host: welcome', '* bo left']);
     await room.close();
@@ -280,7 +280,7 @@ describe('a room', () => {
     const { room, join, incoming, admitting } = openRoom();
     const members = [await join('ana'), await join('bo')];
     await room.close();
-    for (const member of members) expect(await member.ended).toBe('closed');
+    for (const member of members) expect(await member.ended).toBe('peer-left');
     incoming.end();
     await admitting;
   });

@@ -169,7 +169,7 @@ interface Conversation {
  * Two sides at once until one ends: the peer's texts to the screen, the person's lines to the
  * peer. The person ending (/quit, end of input, Ctrl-C) leaves in order: CLOSE, the peer's CLOSE.
  */
-async function converse(chat: ChatConnection, screen: ChatScreen, conversation: Conversation): Promise<ChatEnd | 'left'> {
+async function converse(chat: ChatConnection, screen: ChatScreen, conversation: Conversation): Promise<ChatEnd> {
   const peerEnded = chat.read((text) => screen.show(toChatMessage(text, conversation.peerName)));
   const stopOnInterrupt = onInterrupt(() => void chat.leave());
   const typed = (async () => {
@@ -180,9 +180,10 @@ async function converse(chat: ChatConnection, screen: ChatScreen, conversation: 
     }
   })();
   try {
-    const first = await Promise.race([peerEnded, typed.then(() => 'left' as const)]);
-    if (first === 'left') await chat.leave();
-    return first;
+    const first = await Promise.race([peerEnded, typed.then(() => null)]);
+    if (first !== null) return first;
+    await chat.leave();
+    return 'we-left';
   } finally {
     stopOnInterrupt();
     screen.close();
@@ -202,10 +203,10 @@ function sendOwn(send: () => Promise<void> | void, text: string, myName: string,
 }
 
 /** How the chat ended, for the person; only a connection lost without CLOSE is a failure. */
-function finish(end: ChatEnd | 'left', peerLeft: string, screen: ChatScreen, output: Output): void {
+function finish(end: ChatEnd, peerLeft: string, screen: ChatScreen, output: Output): void {
   if (end === 'vanished') throw new SealdropError('E_CONNECT', 'the connection was lost: the other side is gone without saying goodbye');
-  if (end === 'closed') screen.note(peerLeft);
-  output.jsonResult({ ok: true, kind: 'chat', end: end === 'closed' ? 'peer-left' : 'left' });
+  if (end === 'peer-left') screen.note(peerLeft);
+  output.jsonResult({ ok: true, kind: 'chat', end });
 }
 
 function reportSecured(fingerprint: string, who: string, output: Output): void {
@@ -222,7 +223,7 @@ function reportRoomEvent(event: RoomEvent, screen: ChatScreen, output: Output, o
       output.event('joined', { name: event.name, fingerprint: event.fingerprint });
       return;
     case 'left': {
-      const gone = event.how === 'closed' ? 'left' : 'is gone (the connection was lost)';
+      const gone = event.how === 'peer-left' ? 'left' : 'is gone (the connection was lost)';
       screen.show({ from: null, text: `${event.name} ${gone}`, time: now, notice: true });
       if (event.how instanceof SealdropError) screen.note(`sealdrop: ${shownName(event.name)}: ${event.how.code}: ${event.how.message}`);
       return;
