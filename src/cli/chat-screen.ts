@@ -46,6 +46,13 @@ export function openChatScreen(output: Output, json: boolean): ChatScreen {
 
 const PROMPT = '> ';
 
+/** Where the input line ends on the screen, as readline counts (one column a code point). */
+function inputEnd(typed: string): { rows: number; cols: number } {
+  const columns = process.stdout.columns || 80;
+  const length = PROMPT.length + [...typed].length;
+  return { rows: Math.floor(length / columns), cols: length % columns };
+}
+
 class TerminalScreen implements ChatScreen {
   readonly #readline: Interface;
   #closed = false;
@@ -67,8 +74,7 @@ class TerminalScreen implements ChatScreen {
 
   /** The line just entered stays on the screen above the cursor; it is shown again stamped, if sent. */
   #eraseEntered(line: string): void {
-    const columns = process.stdout.columns || 80;
-    moveCursor(process.stdout, 0, -Math.max(1, Math.ceil((PROMPT.length + line.length) / columns)));
+    moveCursor(process.stdout, 0, -(inputEnd(line).rows + 1));
     cursorTo(process.stdout, 0);
     clearScreenDown(process.stdout);
   }
@@ -80,12 +86,18 @@ class TerminalScreen implements ChatScreen {
       output.write(`${line}\n`); // no input line any more: the last words of the chat
       return;
     }
-    const { rows } = this.#readline.getCursorPos();
-    moveCursor(output, 0, -rows);
+    const readline = this.#readline;
+    const cursor = readline.getCursorPos();
+    moveCursor(output, 0, -cursor.rows);
     cursorTo(output, 0);
     clearScreenDown(output);
-    output.write(`${line}\n`);
-    this.#readline.prompt(true);
+    // Our line, then the input line as it was, drawn here: readline's own redraw first climbs the
+    // rows it drew last, which after a paste is not always the row the cursor is on.
+    output.write(`${line}\n${PROMPT}${readline.line}`);
+    const end = inputEnd(readline.line);
+    // A line that fills its last row leaves the terminal waiting to wrap: start the next row.
+    if (end.cols === 0 && end.rows > 0) output.write(' \r');
+    moveCursor(output, cursor.cols - end.cols, cursor.rows - end.rows);
   }
 
   show(message: ChatMessage): void {

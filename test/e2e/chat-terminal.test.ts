@@ -26,8 +26,8 @@ const POLL_MS = 50;
 class TmuxPane {
   readonly #socket = `sealdrop-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
-  constructor(command: string) {
-    this.#tmux(['new-session', '-d', '-x', '100', '-y', '30', command]);
+  constructor(command: string, columns = 100) {
+    this.#tmux(['new-session', '-d', '-x', String(columns), '-y', '30', command]);
   }
 
   #tmux(args: readonly string[]): string {
@@ -72,14 +72,15 @@ class TmuxPane {
 }
 
 /** `sealdrop chat` hosting as "bo" in a tmux pane, and "ana" joined through pipes. */
-async function chatOnTerminal(sd: E2EScope): Promise<{ pane: TmuxPane; ana: SealdropProcess }> {
-  const pane = new TmuxPane(`"${process.execPath}" "${SEALDROP_BIN}" chat --host ${LOOPBACK} --port 0 --name bo; echo "exited with $?"; sleep 30`);
+async function chatOnTerminal(sd: E2EScope, columns?: number): Promise<{ pane: TmuxPane; ana: SealdropProcess }> {
+  const pane = new TmuxPane(`"${process.execPath}" "${SEALDROP_BIN}" chat --host ${LOOPBACK} --port 0 --name bo; echo "exited with $?"; sleep 30`, columns);
   try {
     const [commandLine] = (await pane.waitFor('the command for the other side', (lines) => lines.some((line) => /sealdrop chat --to /.test(line)))).filter((line) => /sealdrop chat --to /.test(line));
     const address = /--to (\S+)/.exec(commandLine!)![1]!;
     const code = /^Code: (\S+)$/m.exec(pane.screen().join('\n'))![1]!;
     const ana = sd.run(['chat', '--to', address, '--name', 'ana'], { stdinPipe: true, env: { SEALDROP_CODE: code } });
-    await pane.waitFor('the fingerprint', (lines) => lines.some((line) => line.includes('Session fingerprint')));
+    // Joined, as a narrow pane may have wrapped it.
+    await pane.waitFor('the fingerprint', (lines) => lines.join('').includes('Session fingerprint'));
     return { pane, ana };
   } catch (error) {
     pane.kill();
@@ -112,6 +113,32 @@ describe.skipIf(!hasTmux)('sealdrop chat on a terminal', { timeout: 20_000 }, ()
       await ana.expectExit(0);
       expect(ana.stderr).toMatch(/^bo left the chat$/m);
       await pane.waitFor('the exit status', (lines) => lines.includes('exited with 0'));
+    } finally {
+      pane.kill();
+    }
+  });
+
+  e2e('a typed line that wraps stays whole, every row of it, while a message that wraps too arrives above it', async ({ sd, expect }) => {
+    const { pane, ana } = await chatOnTerminal(sd, 40);
+    try {
+      const typed = 'this is a long typed line that wraps over more than one row of the pane';
+      // Typed as a person types, a few keys at a time.
+      for (let i = 0; i < typed.length; i += 4) pane.type(typed.slice(i, i + 4));
+      await pane.waitFor('the typed text', (lines) => lines.at(-1) === 'ver more than one row of the pane');
+      ana.typeLine('a message that is long enough to wrap around the forty columns');
+      ana.typeLine('short');
+      const screen = await pane.waitFor('both messages', (lines) => lines.some((line) => line.endsWith('ana: short')));
+      expect(screen.slice(-5)).toEqual([
+        expect.stringMatching(/^\[\d\d:\d\d\] ana: a message that is long enou$/),
+        'gh to wrap around the forty columns',
+        expect.stringMatching(/^\[\d\d:\d\d\] ana: short$/),
+        '> this is a long typed line that wraps o',
+        'ver more than one row of the pane',
+      ]);
+      pane.press('Enter');
+      await ana.waitForLine('stdout', new RegExp(`^\\[\\d\\d:\\d\\d\\] bo: ${typed}$`));
+      ana.endInput();
+      await ana.expectExit(0);
     } finally {
       pane.kill();
     }

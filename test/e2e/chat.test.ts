@@ -164,6 +164,13 @@ describe.concurrent('sealdrop chat, two people', { timeout: 20_000 }, () => {
     expect(message).toMatchObject({ from: hostileName, text: hostileText });
   });
 
+  e2e('three wrong codes spend the code of a two-party chat: the host says to start a new chat', async ({ sd, expect }) => {
+    const bo = await startHost(sd, 'bo');
+    for (let i = 0; i < 3; i += 1) await join(sd, bo, 'mallory', `${bo.code}x`).expectExit(3);
+    await bo.process.expectExit(3);
+    expect(bo.process.stderr).toMatch(/^sealdrop: E_CODE_SPENT: 3 attempts with a wrong code: the code is spent; start a new chat for a new code$/m);
+  });
+
   e2e('refuses --room with --to, before connecting', async ({ sd, expect }) => {
     const run = await sd.runToEnd(['chat', '--room', '--to', '127.0.0.1:9'], { env: { SEALDROP_CODE: 'x' } });
     expect(run.code).toBe(2);

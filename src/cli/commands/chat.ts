@@ -136,10 +136,9 @@ export async function hostChat(incoming: IncomingStreams, options: HostOptions, 
 
 /** The host of a room: members come and go until the host leaves (/quit, Ctrl-D, end of input). */
 export async function hostRoom(incoming: IncomingStreams, options: HostOptions, output: Output): Promise<void> {
-  let screen: ChatScreen | null = null;
+  const screen = openChatScreen(output, options.json);
   const gate = new Gate(incoming, { codeBytes: options.codeBytes, intent: Intent.CHAT, handshakeTimeoutMs: options.handshakeTimeoutMs, onEvent: (event) => reportGateEvent(event, output, screen) });
-  const room = new ChatRoom({ hostName: options.name, onEvent: (event) => reportRoomEvent(event, screen!, output, options.onAdmissionsEnd) });
-  screen = openChatScreen(output, options.json);
+  const room = new ChatRoom({ hostName: options.name, onEvent: (event) => reportRoomEvent(event, screen, output, options.onAdmissionsEnd) });
   screen.note(`You host a room as ${shownName(options.name)}; you read everything its members write. /who lists them, /quit ends the room.`);
   const admitting = room.admit(gate).catch((error: unknown) => screen.note(`sealdrop: no one new can join: ${toSealdropError(error).message}`));
   const stopOnInterrupt = onInterrupt(() => void room.close());
