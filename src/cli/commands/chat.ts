@@ -110,7 +110,7 @@ export async function joinChat(connect: () => Promise<Duplex>, options: JoinOpti
   const end = await converse(joined.chat, screen, {
     myName: joined.room?.you ?? options.name,
     peerName: joined.peerName,
-    who: () => (joined.room === null ? screen.note(`In this chat: you (${options.name}) and ${shownName(joined.peerName)}`) : joined.chat.send({ text: WHO_REQUEST, notice: false })),
+    who: () => (joined.room === null ? screen.note(`In this chat: you (${options.name}) and ${shownName(joined.peerName)}`) : joined.chat.send({ text: WHO_REQUEST, notice: false }).catch(() => undefined)),
   });
   finish(end, joined.room === null ? `${shownName(joined.peerName)} left the chat` : 'the host closed the room', screen, output);
 }
