@@ -7,6 +7,7 @@
 import { userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { SealdropError, toSealdropError } from '../../errors.js';
+import { cutName } from '../../protocol/chat-names.js';
 import { generateCode, normaliseCode } from '../../protocol/code.js';
 import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
@@ -51,7 +52,8 @@ function loginName(): string {
 }
 
 export async function runChat(args: ChatArguments, output: Output): Promise<void> {
-  const name = args.name ?? loginName();
+  // Section 10: the others cut a name to 64 code points; cut here, we show ourselves as they do.
+  const name = cutName(args.name ?? loginName());
   if (args.to !== undefined) {
     if (args.room) throw new SealdropError('E_USAGE', '--room hosts a room; to join one, give only --to HOST:PORT');
     const { host, port } = parseHostPort(args.to);
