@@ -7,10 +7,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_NAME_CODE_POINTS, cutName, uniqueRoomName } from '../../src/protocol/chat-names.js';
 import { chatTextFits, encodeChatAccept, encodeChatOffer, encodeChatText, encodeJson, parseChatAccept, parseChatText, parseOffer } from '../../src/protocol/messages.js';
-import { MAX_RECORD_BODY_BYTES } from '../../src/protocol/records.js';
+import { MAX_RECORD_BODY_BYTES, RecordType } from '../../src/protocol/records.js';
+import { hex, loadVectors } from '../support/vectors.js';
 
 const protocolError = expect.objectContaining({ code: 'E_PROTOCOL' });
 const codePoints = (text: string) => [...text].length;
+
+describe('the chat of the vectors (version 1, before section 10\'s fields)', () => {
+  const chat = loadVectors('handshake-v1.json').vectors.find((v: any) => v.kind === 'chat');
+  const bodies = (type: number) => chat.records.filter((r: any) => r.type_byte === type).map((r: any) => hex(r.body_hex));
+
+  it('reads its ACCEPT as a two-party chat with no name, and its TEXTs without from, time or notice', () => {
+    expect(bodies(RecordType.ACCEPT).map(parseChatAccept)).toEqual([{ room: false }]);
+    expect(bodies(RecordType.TEXT).map(parseChatText)).toEqual(chat.chat.messages.map((m: any) => ({ text: m.text, notice: false })));
+  });
+
+  it('writes the same OFFER', () => {
+    expect(bodies(RecordType.OFFER)).toEqual([encodeChatOffer(chat.chat.name)]);
+  });
+});
 
 describe('chat OFFER and ACCEPT', () => {
   it('offers a chat under a name', () => {
