@@ -144,7 +144,7 @@ class PipedScreen implements ChatScreen {
   showOwn(): void {}
 
   note(text: string): void {
-    this.output.info(text);
+    this.output.info(forDisplay(text));
   }
 
   close(): void {
