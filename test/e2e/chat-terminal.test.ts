@@ -118,7 +118,7 @@ describe.skipIf(!hasTmux)('sealdrop chat on a terminal', { timeout: 20_000 }, ()
     }
   });
 
-  e2e('a typed line that wraps stays whole, every row of it, while a message that wraps too arrives above it', async ({ sd, expect }) => {
+  e2e('a typed line that wraps stays whole, every row of it, while a message that wraps too arrives above it; Ctrl-D leaves in order', async ({ sd, expect }) => {
     const { pane, ana } = await chatOnTerminal(sd, 40);
     try {
       const typed = 'this is a long typed line that wraps over more than one row of the pane';
@@ -137,8 +137,11 @@ describe.skipIf(!hasTmux)('sealdrop chat on a terminal', { timeout: 20_000 }, ()
       ]);
       pane.press('Enter');
       await ana.waitForLine('stdout', new RegExp(`^\\[\\d\\d:\\d\\d\\] bo: ${typed}$`));
-      ana.endInput();
+      // Ctrl-D on the empty input line leaves in order, as /quit does.
+      pane.press('C-d');
       await ana.expectExit(0);
+      expect(ana.stderr).toMatch(/^bo left the chat$/m);
+      await pane.waitFor('the exit status', (lines) => lines.includes('exited with 0'));
     } finally {
       pane.kill();
     }
