@@ -95,6 +95,24 @@ async function main(argv: string[]): Promise<number> {
         (a) => run(async (out) => (await import('./commands/send.js')).runSend({ ...a, paths: withStdinDash(argv, a.paths), idleTimeout: a['idle-timeout'], busyWait: a['busy-wait'], handshakeTimeout: a['handshake-timeout'] }, out), a),
       )
       .command(
+        'chat',
+        'Chat with another person, or host a room: print a code and the command for the others (or join with --to)',
+        (y) =>
+          y
+            .option('to', { type: 'string', describe: 'Join the chat or room listening there, as HOST:PORT (the code from SEALDROP_CODE, else asked)' })
+            .option('port', { alias: 'p', type: 'number', default: 7878, describe: 'TCP port to listen on when hosting (0 picks a free one)' })
+            .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on when hosting' })
+            .option('room', { type: 'boolean', default: false, describe: 'Host a room that any number of people join with the code; you read everything they write' })
+            .option('name', { type: 'string', describe: 'The name the others see (default: your login name)' })
+            .option('code', { type: 'string', describe: 'Use this code (visible in the process list; prefer SEALDROP_CODE)' })
+            .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
+            .check((a) => checkPort(a.port))
+            .example('$0 chat', 'Show a code, wait for the other person, then chat; /quit or Ctrl-D ends it')
+            .example('$0 chat --to 10.0.0.5:7878 --name ana', 'Join with the code the other person shows, as "ana"')
+            .example('$0 chat --room', 'Host a room; everyone who has the code joins with `sealdrop chat --to`'),
+        (a) => run(async (out) => (await import('./commands/chat.js')).runChat({ to: a.to, port: a.port, host: a.host, room: a.room, name: a.name, code: a.code, json: a.json, handshakeTimeout: a['handshake-timeout'] }, out), a),
+      )
+      .command(
         'relay',
         'Run a relay (PROTOCOL.md section 9): pair two peers that both connect out and copy their sealed bytes; logs events as JSON lines on stdout (--quiet: no log)',
         (y) =>
@@ -148,7 +166,7 @@ async function main(argv: string[]): Promise<number> {
           }, a),
       )
       .completion('completion', 'Print a bash or zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
-      .demandCommand(1, 'Choose a command: receive, send, relay, hash or completion')
+      .demandCommand(1, 'Choose a command: receive, send, chat, relay, hash or completion')
       .strict()
       .help()
       .alias('help', 'h')

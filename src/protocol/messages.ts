@@ -4,6 +4,7 @@
  * and times must be integers in [0, 2^53 - 1]; digests and MACs are 64 lowercase hex digits.
  */
 import { SealdropError } from '../errors.js';
+import { MAX_NAME_CODE_POINTS } from './chat-names.js';
 import { MAX_RECORD_BODY_BYTES } from './records.js';
 
 export interface FileEntry {
@@ -234,4 +235,80 @@ export function encodeStreamOffer(name: string): Buffer {
 export function encodeTextOffer(message: string): Buffer | null {
   const body = encodeJson({ kind: 'text', text: message });
   return body.length <= MAX_RECORD_BODY_BYTES ? body : null;
+}
+
+/**
+ * Section 10: a chat's ACCEPT holds `"resume": []` and may add the responder's `name`; a room's
+ * host adds `"room": true` and `you`, the name under which the others see this member.
+ */
+export interface ChatAccept {
+  readonly name?: string;
+  readonly room: boolean;
+  readonly you?: string;
+}
+
+/** Section 10: a TEXT; `from`, `time` and `notice` are optional, but of their type when present. */
+export interface ChatText {
+  readonly text: string;
+  readonly from?: string;
+  /** Milliseconds since the Unix epoch, by the writer's clock. */
+  readonly time?: number;
+  /** A line from the chat itself (someone joined or left), not from a person. */
+  readonly notice: boolean;
+}
+
+/** The optional field `key` of `object`: undefined when absent, E_PROTOCOL when of another type. */
+function optional<T>(object: Json, key: string, what: string, check: (v: unknown) => v is T, expected: string): T | undefined {
+  return object[key] === undefined ? undefined : field(object, key, what, check, expected);
+}
+
+export function encodeChatOffer(name: string): Buffer {
+  return encodeJson({ kind: 'chat', name });
+}
+
+export function encodeChatAccept(accept: ChatAccept): Buffer {
+  const { name, room, you } = accept;
+  return encodeJson({ resume: [], ...(name === undefined ? {} : { name }), ...(room ? { room: true, you } : {}) });
+}
+
+export function parseChatAccept(body: Uint8Array): ChatAccept {
+  const what = 'ACCEPT';
+  const object = parseJsonObject(body, what);
+  // A chat resumes nothing, but its ACCEPT still has the shape of section 5's.
+  field(object, 'resume', what, isArray, 'an array');
+  const name = optional(object, 'name', what, isString, 'a string');
+  const room = optional(object, 'room', what, isBoolean, 'a boolean') ?? false;
+  const you = optional(object, 'you', what, isString, 'a string');
+  return { room, ...(name === undefined ? {} : { name }), ...(you === undefined ? {} : { you }) };
+}
+
+/** The wire form of a TEXT, only the fields given; null when it would not fit one record. */
+export function encodeChatText(message: ChatText): Buffer | null {
+  const { text, from, time, notice } = message;
+  const body = encodeJson({ text, ...(from === undefined ? {} : { from }), ...(time === undefined ? {} : { time }), ...(notice ? { notice: true } : {}) });
+  return body.length <= MAX_RECORD_BODY_BYTES ? body : null;
+}
+
+export function parseChatText(body: Uint8Array): ChatText {
+  const what = 'TEXT';
+  const object = parseJsonObject(body, what);
+  const from = optional(object, 'from', what, isString, 'a string');
+  const time = optional(object, 'time', what, isCount, 'an integer from 0 to 2^53-1');
+  const notice = optional(object, 'notice', what, isBoolean, 'a boolean') ?? false;
+  return { text: text(object, 'text', what), notice, ...(from === undefined ? {} : { from }), ...(time === undefined ? {} : { time }) };
+}
+
+/**
+ * The longest `from` a room's host may add when it passes a text on: 64 code points, each as long
+ * as JSON can make one (`\u0000`, six bytes).
+ */
+const LONGEST_FROM = '\u0000'.repeat(MAX_NAME_CODE_POINTS);
+
+/**
+ * Whether a chat text of ours fits one TEXT record (section 5's limit) with room to spare for
+ * every field a room's host may set when it passes it on (section 10), so that what one member
+ * writes always reaches the others whole. A text that does not fit is refused, never cut.
+ */
+export function chatTextFits(text: string): boolean {
+  return encodeChatText({ text, from: LONGEST_FROM, time: Number.MAX_SAFE_INTEGER, notice: true }) !== null;
 }

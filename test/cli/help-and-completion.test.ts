@@ -31,7 +31,7 @@ describe('--help of each command', () => {
 });
 
 describe('sealdrop completion', () => {
-  const COMMANDS = ['receive', 'send', 'relay', 'hash', 'completion'];
+  const COMMANDS = ['receive', 'send', 'chat', 'relay', 'hash', 'completion'];
 
   it('prints a bash completion script that asks sealdrop for the words', () => {
     const script = sealdrop(['completion'], { SHELL: '/bin/bash' });

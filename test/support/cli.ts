@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly cwd?: string;
   /** The file-mode creation mask to run with (through `sh -c 'umask …; exec …'`); the runner's by default. */
   readonly umask?: number;
+  /** Standard input as a pipe the test writes to (`typeLine`, `endInput`) instead of /dev/null. */
+  readonly stdinPipe?: boolean;
 }
 
 /** What `runToEnd` gives: the exit code, the output, and the process (for `describe()`). */
@@ -70,9 +72,10 @@ export class SealdropProcess {
     this.child = spawn(command, commandArgs, {
       cwd: options.cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     running.add(this);
+    this.child.stdin?.on('error', () => undefined); // a process that exited takes no more input
     this.child.stdout!.setEncoding('utf8');
     this.child.stderr!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => {
@@ -152,6 +155,16 @@ export class SealdropProcess {
   async expectStillRunningAfter(ms: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, ms));
     if (!this.running) throw new Error(`expected the process to keep running, but it exited\n${this.describe()}`);
+  }
+
+  /** Writes `line` and a line feed to standard input (started with `stdinPipe`). */
+  typeLine(line: string): void {
+    this.child.stdin!.write(`${line}\n`);
+  }
+
+  /** Ends standard input (started with `stdinPipe`). */
+  endInput(): void {
+    this.child.stdin!.end();
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

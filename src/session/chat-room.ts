@@ -1,0 +1,159 @@
+/**
+ * A room's host (PROTOCOL.md section 10): every member holds a two-party chat with the host. The
+ * host admits members through the gate one handshake at a time, names each uniquely, passes each
+ * member's TEXT on to every other member with only its `text` and `time` and a `from` it sets
+ * itself, announces joins and leaves as notices, goes on when a member vanishes, and when it
+ * leaves sends CLOSE to every member. After 3 wrong codes it admits no one new; the members stay.
+ */
+import { SealdropError, toSealdropError } from '../errors.js';
+import { uniqueRoomName } from '../protocol/chat-names.js';
+import { chatTextFits, type ChatText } from '../protocol/messages.js';
+import type { SecureChannel } from '../channel/secure-channel.js';
+import { acceptChat, readChatOffer, textTooLong, type ChatConnection, type ChatEnd, type ChatMessage } from './chat-session.js';
+import type { Gate } from './gate.js';
+
+/**
+ * A member's TEXT that is exactly this is a question to the host, answered to that member alone
+ * with a notice naming who is in the room, and not passed on.
+ */
+export const WHO_REQUEST = '/who';
+
+export type RoomEvent =
+  | { readonly type: 'joined'; readonly name: string; readonly fingerprint: string }
+  | { readonly type: 'left'; readonly name: string; readonly how: ChatEnd | SealdropError }
+  /** A member's message, as every other member is shown it: the host reads everything. */
+  | { readonly type: 'message'; readonly message: ChatMessage }
+  /** A peer completed the handshake but did not offer a chat properly; it was not admitted. */
+  | { readonly type: 'refused'; readonly error: SealdropError }
+  /** The code is spent (3 wrong codes): no one new is admitted, the members stay. */
+  | { readonly type: 'code-spent'; readonly error: SealdropError };
+
+export interface RoomOptions {
+  /** The host's own name, which counts when members' names are made unique. */
+  readonly hostName: string;
+  readonly onEvent: (event: RoomEvent) => void;
+  readonly closeAnswerTimeoutMs?: number;
+  /** The clock that stamps the host's own texts and notices (ms since the Unix epoch). */
+  readonly now?: () => number;
+}
+
+export class ChatRoom {
+  /** By the name the others see, in the order they joined. */
+  readonly #members = new Map<string, ChatConnection>();
+  readonly #now: () => number;
+  #closing = false;
+
+  constructor(private readonly options: RoomOptions) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The host first, then the members in the order they joined. */
+  who(): string[] {
+    return [this.options.hostName, ...this.#members.keys()];
+  }
+
+  /**
+   * Admits members through `gate` until the room closes, the gate's source ends, or the code is
+   * spent. The gate is released right after each handshake, so the next peer may start its own
+   * while this one's OFFER and ACCEPT run.
+   */
+  async admit(gate: Gate): Promise<void> {
+    for (;;) {
+      let channel: SecureChannel;
+      try {
+        channel = await gate.next();
+      } catch (error) {
+        const failure = toSealdropError(error);
+        if (this.#closing) return;
+        if (failure.code === 'E_CODE_SPENT') {
+          this.options.onEvent({ type: 'code-spent', error: failure });
+          return;
+        }
+        throw failure;
+      }
+      gate.release();
+      if (this.#closing) {
+        await channel.close();
+        return;
+      }
+      void this.#welcome(channel);
+    }
+  }
+
+  async #welcome(channel: SecureChannel): Promise<void> {
+    let wanted: string;
+    try {
+      wanted = await readChatOffer(channel);
+    } catch (error) {
+      this.options.onEvent({ type: 'refused', error: toSealdropError(error) });
+      return;
+    }
+    if (this.#closing) {
+      await channel.close();
+      return;
+    }
+    // Named, listed and accepted in one step: no other join can take the name meanwhile, and
+    // the ACCEPT is sealed before any text passed on to this member.
+    const you = uniqueRoomName(wanted, this.who());
+    const { chat, sent } = acceptChat(channel, { name: this.options.hostName, room: true, you }, this.options.closeAnswerTimeoutMs);
+    const others = [...this.#members.keys()];
+    this.#members.set(you, chat);
+    sent.catch(() => undefined); // a connection lost here ends read() below
+    this.#sendTo(chat, this.#notice(others.length === 0 ? `you are in the room with ${this.options.hostName}, who hosts it` : `in the room: ${this.who().filter((name) => name !== you).join(', ')}`));
+    this.#broadcast(this.#notice(`${you} joined`), you);
+    this.options.onEvent({ type: 'joined', name: you, fingerprint: chat.fingerprint });
+    let how: ChatEnd | SealdropError;
+    try {
+      how = await chat.read((text) => this.#fromMember(you, chat, text));
+    } catch (error) {
+      how = toSealdropError(error);
+    }
+    this.#members.delete(you);
+    if (this.#closing) return;
+    this.#broadcast(this.#notice(how === 'peer-left' ? `${you} left` : `${you} is gone (the connection was lost)`));
+    this.options.onEvent({ type: 'left', name: you, how });
+  }
+
+  #fromMember(name: string, chat: ChatConnection, text: ChatText): void {
+    if (text.text === WHO_REQUEST) {
+      this.#sendTo(chat, this.#notice(`in the room: ${this.who().join(', ')}`));
+      return;
+    }
+    // A peer that is not sealdrop may send a text that fits one record only without our `from`.
+    if (!chatTextFits(text.text)) {
+      this.#sendTo(chat, this.#notice('your last message was too long to pass on with your name; nobody got it'));
+      return;
+    }
+    // Only text and time are kept; `from` is ours to set, so nobody can speak as another, and a
+    // member's own `notice` is dropped with it (section 10).
+    const passedOn: ChatText = { text: text.text, from: name, notice: false, ...(text.time === undefined ? {} : { time: text.time }) };
+    this.#broadcast(passedOn, name);
+    this.options.onEvent({ type: 'message', message: { from: name, text: text.text, time: text.time ?? this.#now(), notice: false } });
+  }
+
+  /** The host's own message, to every member. */
+  say(text: string): void {
+    // Checked here, so that a text too long fails the call instead of vanishing member by member.
+    if (!chatTextFits(text)) throw textTooLong(text);
+    this.#broadcast({ text, from: this.options.hostName, time: this.#now(), notice: false });
+  }
+
+  #notice(text: string): ChatText {
+    return { text, time: this.#now(), notice: true };
+  }
+
+  /** To every member but `except`; a member whose connection fails is reported by its read(). */
+  #broadcast(message: ChatText, except?: string): void {
+    for (const [name, chat] of this.#members) if (name !== except) this.#sendTo(chat, message);
+  }
+
+  #sendTo(chat: ChatConnection, message: ChatText): void {
+    chat.send(message).catch(() => undefined);
+  }
+
+  /** Leaves: CLOSE to every member, each answer waited for (bounded), every connection closed. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all([...this.#members.values()].map((chat) => chat.leave()));
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * Chats and rooms (PROTOCOL.md section 10) over in-memory duplexes: a two-party chat both ways,
+ * CLOSE answered by CLOSE, a peer that vanishes, a text too long; a room's host with members who
+ * see each other's messages under names the host sets, joins and leaves as notices, /who, a member
+ * that vanishes, the host leaving, and three wrong codes that spend the code while members stay.
+ */
+import { describe, expect, it } from 'vitest';
+import { SealdropError } from '../../src/errors.js';
+import { Intent } from '../../src/protocol/handshake-messages.js';
+import { encodeJson, type ChatText } from '../../src/protocol/messages.js';
+import { MAX_RECORD_BODY_BYTES, RecordType } from '../../src/protocol/records.js';
+import { openSecureChannel, type SecureChannel } from '../../src/channel/secure-channel.js';
+import { acceptChat, offerChat, readChatOffer, type ChatConnection, type ChatEnd, type JoinedChat } from '../../src/session/chat-session.js';
+import { ChatRoom, type RoomEvent } from '../../src/session/chat-room.js';
+import { Gate } from '../../src/session/gate.js';
+import { duplexPair, MemoryIncoming, type MemoryStream } from '../support/duplex-pair.js';
+
+const CODE = Buffer.from('4-purple-sausages');
+const WRONG_CODE = Buffer.from('4-purple-sausagez');
+const CLOSE_ANSWER_TIMEOUT_MS = 300;
+
+const chatChannel = (stream: MemoryStream, role: 'initiator' | 'responder', codeBytes = CODE) => openSecureChannel(stream, { role, intent: Intent.CHAT, codeBytes });
+
+/** What one side of a chat received, with a way to wait for what has not come yet. */
+class Inbox {
+  readonly texts: ChatText[] = [];
+  readonly #waiters = new Set<() => void>();
+
+  push = (text: ChatText): void => {
+    this.texts.push(text);
+    for (const waiter of this.#waiters) waiter();
+  };
+
+  /** Resolves with the first text (already there or to come) for which `match` holds. */
+  waitFor(match: (text: ChatText) => boolean): Promise<ChatText> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const found = this.texts.find(match);
+        if (found === undefined) return;
+        this.#waiters.delete(check);
+        resolve(found);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  waitForText(text: string): Promise<ChatText> {
+    return this.waitFor((t) => t.text === text);
+  }
+
+  get lines(): string[] {
+    return this.texts.map((t) => (t.notice ? `* ${t.text}` : `${t.from}: ${t.text}`));
+  }
+}
+
+interface Side {
+  readonly chat: ChatConnection;
+  readonly inbox: Inbox;
+  readonly ended: Promise<ChatEnd>;
+}
+
+function reading(chat: ChatConnection): Side {
+  const inbox = new Inbox();
+  return { chat, inbox, ended: chat.read(inbox.push) };
+}
+
+/** Both ends of a chat channel, secured: [guest (initiator), host (responder)]. */
+async function securedChatPair(): Promise<[SecureChannel, SecureChannel, MemoryStream]> {
+  const [near, far] = duplexPair();
+  const [guest, host] = await Promise.all([chatChannel(near, 'initiator'), chatChannel(far, 'responder')]);
+  return [guest, host, near];
+}
+
+/** A two-party chat, both sides reading: [guest, who offered as "ana"; host, who accepts as "bo"]. */
+async function twoPartyChat(): Promise<[Side & { joined: JoinedChat }, Side & { offeredName: string }]> {
+  const [guestChannel, hostChannel] = await securedChatPair();
+  const joining = offerChat(guestChannel, 'ana', CLOSE_ANSWER_TIMEOUT_MS);
+  const offeredName = await readChatOffer(hostChannel);
+  const { chat, sent } = acceptChat(hostChannel, { name: 'bo', room: false }, CLOSE_ANSWER_TIMEOUT_MS);
+  await sent;
+  const joined = await joining;
+  return [{ ...reading(joined.chat), joined }, { ...reading(chat), offeredName }];
+}
+
+describe('a two-party chat', () => {
+  it('exchanges names in the OFFER and ACCEPT, then texts both ways with from and time', async () => {
+    const [guest, host] = await twoPartyChat();
+    expect(host.offeredName).toBe('ana');
+    expect(guest.joined).toMatchObject({ peerName: 'bo', room: null });
+    await guest.chat.send({ text: 'hello', from: 'ana', time: 1000, notice: false });
+    await host.chat.send({ text: 'hi ana — ça va?', from: 'bo', time: 2000, notice: false });
+    expect(await host.inbox.waitForText('hello')).toEqual({ text: 'hello', from: 'ana', time: 1000, notice: false });
+    expect(await guest.inbox.waitForText('hi ana — ça va?')).toEqual({ text: 'hi ana — ça va?', from: 'bo', time: 2000, notice: false });
+    await guest.chat.leave();
+    expect(await host.ended).toBe('peer-left');
+    expect(await guest.ended).toBe('we-left');
+  });
+
+  it('answers the peer\'s CLOSE with CLOSE, and the leaving side waits for it', async () => {
+    const [guest, host] = await twoPartyChat();
+    const leaving = host.chat.leave();
+    expect(await guest.ended).toBe('peer-left');
+    await leaving;
+    expect(await host.ended).toBe('we-left');
+  });
+
+  it('ends as vanished when the connection goes without CLOSE', async () => {
+    const [guestChannel, hostChannel, near] = await securedChatPair();
+    const joining = offerChat(guestChannel, 'ana');
+    await readChatOffer(hostChannel);
+    const host = reading(acceptChat(hostChannel, { name: 'bo', room: false }).chat);
+    await joining;
+    near.destroy();
+    expect(await host.ended).toBe('vanished');
+  });
+
+  it('gives up waiting for a CLOSE answer after the timeout', async () => {
+    const [guestChannel, hostChannel] = await securedChatPair();
+    const joining = offerChat(guestChannel, 'ana', CLOSE_ANSWER_TIMEOUT_MS);
+    await readChatOffer(hostChannel);
+    acceptChat(hostChannel, { name: 'bo', room: false }); // never reads: never answers
+    const guest = reading((await joining).chat);
+    const started = Date.now();
+    await guest.chat.leave();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CLOSE_ANSWER_TIMEOUT_MS - 20);
+  });
+
+  it('refuses a text too long for one record, sending nothing', async () => {
+    const [guest, host] = await twoPartyChat();
+    await expect(guest.chat.send({ text: 'x'.repeat(MAX_RECORD_BODY_BYTES), notice: false })).rejects.toMatchObject({ code: 'E_TOO_LARGE', message: expect.stringContaining('send it as a file') });
+    await guest.chat.send({ text: 'still here', notice: false });
+    await host.inbox.waitForText('still here');
+    expect(host.inbox.texts).toHaveLength(1);
+    await guest.chat.leave();
+  });
+
+  it('ends with E_PROTOCOL, telling the peer, on a record that is not TEXT or CLOSE', async () => {
+    const [guestChannel, hostChannel] = await securedChatPair();
+    const joining = offerChat(guestChannel, 'ana');
+    await readChatOffer(hostChannel);
+    const host = reading(acceptChat(hostChannel, { name: 'bo', room: false }).chat);
+    await joining;
+    await guestChannel.send(RecordType.DONE, encodeJson({}));
+    await expect(host.ended).rejects.toMatchObject({ code: 'E_PROTOCOL', message: expect.stringContaining('got DONE') });
+    await expect(guestChannel.receive('the ERROR')).rejects.toMatchObject({ code: 'E_PROTOCOL' });
+  });
+
+  it('refuses a TEXT whose optional field has the wrong type', async () => {
+    const [guestChannel, hostChannel] = await securedChatPair();
+    const joining = offerChat(guestChannel, 'ana');
+    await readChatOffer(hostChannel);
+    const host = reading(acceptChat(hostChannel, { name: 'bo', room: false }).chat);
+    await joining;
+    await guestChannel.send(RecordType.TEXT, encodeJson({ text: 'hi', time: -1 }));
+    await expect(host.ended).rejects.toMatchObject({ code: 'E_PROTOCOL', message: expect.stringContaining('"time"') });
+  });
+
+  it('answers a text offer to a chat with E_PROTOCOL', async () => {
+    const [guestChannel, hostChannel] = await securedChatPair();
+    await guestChannel.send(RecordType.OFFER, encodeJson({ kind: 'text', text: 'hi' }));
+    await expect(readChatOffer(hostChannel)).rejects.toMatchObject({ code: 'E_PROTOCOL', message: expect.stringContaining('sealdrop chat') });
+    await expect(guestChannel.receive('the ERROR')).rejects.toMatchObject({ code: 'E_PROTOCOL' });
+  });
+});
+
+/** A room on a MemoryIncoming: its events, and members that join it. */
+function openRoom(hostName = 'host') {
+  const incoming = new MemoryIncoming();
+  const events: RoomEvent[] = [];
+  const waiters = new Set<() => void>();
+  const gate = new Gate(incoming, { codeBytes: CODE, intent: Intent.CHAT });
+  const room = new ChatRoom({
+    hostName,
+    closeAnswerTimeoutMs: CLOSE_ANSWER_TIMEOUT_MS,
+    onEvent: (event) => {
+      events.push(event);
+      for (const waiter of waiters) waiter();
+    },
+  });
+  const admitting = room.admit(gate);
+  const waitForEvent = (match: (event: RoomEvent) => boolean) =>
+    new Promise<RoomEvent>((resolve) => {
+      const check = () => {
+        const found = events.find(match);
+        if (found === undefined) return;
+        waiters.delete(check);
+        resolve(found);
+      };
+      waiters.add(check);
+      check();
+    });
+  /** Joins as `name` and waits until the host has announced it. */
+  const join = async (name: string): Promise<Side & { joined: JoinedChat; stream: MemoryStream }> => {
+    const stream = incoming.dial();
+    const joined = await offerChat(await chatChannel(stream, 'initiator'), name, CLOSE_ANSWER_TIMEOUT_MS);
+    await waitForEvent((event) => event.type === 'joined' && event.name === joined.room?.you);
+    return { ...reading(joined.chat), joined, stream };
+  };
+  return { incoming, room, events, admitting, waitForEvent, join };
+}
+
+describe('a room', () => {
+  it('passes every member\'s text to every other member under its name, announcing joins and leaves', async () => {
+    const { room, join, events, waitForEvent } = openRoom();
+    const ana = await join('ana');
+    const bo = await join('bo');
+    const cy = await join('cy');
+    expect([ana, bo, cy].map((m) => m.joined.room)).toEqual([{ you: 'ana' }, { you: 'bo' }, { you: 'cy' }]);
+    expect(ana.joined.peerName).toBe('host');
+    await ana.inbox.waitForText('cy joined');
+    expect(await cy.inbox.waitFor((t) => t.notice)).toMatchObject({ text: 'in the room: host, ana, bo' });
+
+    await ana.chat.send({ text: 'hi all', from: 'ana', time: 5, notice: false });
+    await bo.chat.send({ text: 'hi ana', notice: false });
+    for (const member of [bo, cy]) expect(await member.inbox.waitForText('hi all')).toEqual({ text: 'hi all', from: 'ana', time: 5, notice: false });
+    for (const member of [ana, cy]) expect(await member.inbox.waitForText('hi ana')).toEqual({ text: 'hi ana', from: 'bo', notice: false });
+    room.say('welcome');
+    for (const member of [ana, bo, cy]) expect(await member.inbox.waitForText('welcome')).toMatchObject({ from: 'host', notice: false });
+    // The host reads everything.
+    expect(events.filter((e) => e.type === 'message').map((e) => e.type === 'message' && `${e.message.from}: ${e.message.text}`)).toEqual(['ana: hi all', 'bo: hi ana']);
+    // Nobody is sent back what they wrote.
+    expect(ana.inbox.texts.some((t) => t.text === 'hi all')).toBe(false);
+
+    await bo.chat.leave();
+    expect(await bo.ended).toBe('we-left');
+    for (const member of [ana, cy]) await member.inbox.waitForText('bo left');
+    await waitForEvent((e) => e.type === 'left' && e.name === 'bo' && e.how === 'peer-left');
+    expect(room.who()).toEqual(['host', 'ana', 'cy']);
+    expect(ana.inbox.lines).toEqual(['* you are in the room with host, who hosts it', '* bo joined', '* cy joined', 'bo: hi ana', 'host: welcome', '* bo left']);
+    await room.close();
+  });
+
+  it('makes names unique, the host\'s own counting, comparing ASCII letters without case', async () => {
+    const { room, join } = openRoom('Ana');
+    const first = await join('ana');
+    const second = await join('ANA');
+    const third = await join('');
+    expect([first, second, third].map((m) => m.joined.room?.you)).toEqual(['ana (2)', 'ANA (3)', 'guest']);
+    expect(room.who()).toEqual(['Ana', 'ana (2)', 'ANA (3)', 'guest']);
+    await room.close();
+  });
+
+  it('sets from itself: a member cannot speak as another, nor send a notice', async () => {
+    const { room, join } = openRoom();
+    const ana = await join('ana');
+    const bo = await join('bo');
+    await ana.chat.send({ text: 'I am bo', from: 'bo', notice: true, time: 7 });
+    expect(await bo.inbox.waitForText('I am bo')).toEqual({ text: 'I am bo', from: 'ana', time: 7, notice: false });
+    await room.close();
+  });
+
+  it('answers /who to the member who asked alone', async () => {
+    const { room, join } = openRoom();
+    const ana = await join('ana');
+    const bo = await join('bo');
+    await ana.chat.send({ text: '/who', notice: false });
+    expect(await ana.inbox.waitForText('in the room: host, ana, bo')).toMatchObject({ notice: true });
+    await bo.chat.send({ text: 'after', notice: false });
+    await ana.inbox.waitForText('after');
+    expect(bo.inbox.texts.some((t) => t.text.includes('/who') || t.text === 'in the room: host, ana, bo')).toBe(false);
+    await room.close();
+  });
+
+  it('announces a member that vanished without CLOSE as gone, and goes on', async () => {
+    const { room, join, waitForEvent } = openRoom();
+    const ana = await join('ana');
+    const bo = await join('bo');
+    bo.stream.destroy();
+    await ana.inbox.waitForText('bo is gone (the connection was lost)');
+    await waitForEvent((e) => e.type === 'left' && e.how === 'vanished');
+    const cy = await join('cy');
+    await cy.chat.send({ text: 'still on', notice: false });
+    await ana.inbox.waitForText('still on');
+    expect(room.who()).toEqual(['host', 'ana', 'cy']);
+    await room.close();
+  });
+
+  it('sends CLOSE to every member when the host leaves, and admits no one after', async () => {
+    const { room, join, incoming, admitting } = openRoom();
+    const members = [await join('ana'), await join('bo')];
+    await room.close();
+    for (const member of members) expect(await member.ended).toBe('peer-left');
+    incoming.end();
+    await admitting;
+  });
+
+  it('after three wrong codes admits no one new, while the members stay', async () => {
+    const { room, join, incoming, waitForEvent } = openRoom();
+    const ana = await join('ana');
+    const bo = await join('bo');
+    for (let i = 0; i < 3; i += 1) await expect(chatChannel(incoming.dial(), 'initiator', WRONG_CODE)).rejects.toBeInstanceOf(SealdropError);
+    expect(await waitForEvent((e) => e.type === 'code-spent')).toMatchObject({ error: { code: 'E_CODE_SPENT' } });
+    // Even the right code gets no handshake now.
+    await expect(chatChannel(incoming.dial(), 'initiator')).rejects.toMatchObject({ code: 'E_CONNECT' });
+    await ana.chat.send({ text: 'we stay', notice: false });
+    await bo.inbox.waitForText('we stay');
+    await room.close();
+  });
+});
