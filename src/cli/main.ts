@@ -67,8 +67,8 @@ async function main(argv: string[]): Promise<number> {
             .option('sums', { type: 'string', describe: 'Write the received files\' SHA-256 lines to this new file, for `sealdrop hash --check` on the sending machine' })
             .check((a) => (a.port === undefined || checkPort(a.port)) && checkIdleTimeout(a['idle-timeout']))
             .example('$0 receive --out ~/Downloads', 'Show a code, wait for a sender, ask before saving into ~/Downloads')
-            .example('$0 receive --yes --sums got.sha256', 'Accept without asking; write the files\' SHA-256 lines to got.sha256, for `sealdrop hash --check got.sha256` where they came from')
-            .example('$0 receive --yes --json > log.jsonl', 'For a script: a JSON object a line (the code, the offer, progress, each file verified), the result last'),
+            .example('$0 receive --relay 192.0.2.1:7879', 'The same through a relay, when the sender cannot reach this machine: the code starts with the relay\'s nameplate')
+            .example('$0 receive --join --relay 192.0.2.1:7879', 'The sender went first (send --wait): join it with the code it shows'),
         (a) => run(async (out) => (await import('./commands/receive.js')).runReceive({ ...a, handshakeTimeout: a['handshake-timeout'], idleTimeout: a['idle-timeout'], busyWait: a['busy-wait'] }, out), a),
       )
       .command(
@@ -90,8 +90,8 @@ async function main(argv: string[]): Promise<number> {
             .option('idle-timeout', IDLE_TIMEOUT_OPTION)
             .check((a) => (a.port === undefined || checkPort(a.port)) && checkIdleTimeout(a['idle-timeout']))
             .example('$0 send a.pdf pics/ --to 10.0.0.5:7878', 'Send a file and a directory; type the code the receiver shows when asked')
-            .example('$0 send --text "hi" --to 10.0.0.5:7878', 'Send a text message')
-            .example('SEALDROP_CODE=… $0 send * --to [::1]:7878', 'Send every file here over IPv6, the code from the environment (a --code would be in the process list for every user to see)'),
+            .example('$0 send a.pdf --relay 192.0.2.1:7879', 'Through a relay; type the code when asked, or set SEALDROP_CODE (a --code would be in the process list for every user to see)')
+            .example('$0 send a.pdf --wait --relay 192.0.2.1:7879', 'Go first: show a code and wait for `sealdrop receive --join`'),
         (a) => run(async (out) => (await import('./commands/send.js')).runSend({ ...a, paths: withStdinDash(argv, a.paths), idleTimeout: a['idle-timeout'], busyWait: a['busy-wait'], handshakeTimeout: a['handshake-timeout'] }, out), a),
       )
       .command(
