@@ -107,10 +107,10 @@ describe('the pipes layer', () => {
 });
 
 describe('the channel layer', () => {
-  it('imports nothing of the layers above it (cli, session, files)', () => {
+  it('imports nothing of the layers above it (cli, session, files, pipes, rendezvous, relay)', () => {
     const imports = sourceFiles(path.join(SRC, 'channel')).flatMap(importsOf);
     expect(imports.length).toBeGreaterThan(10);
-    expect(shown(imports.filter((i) => ['cli', 'session', 'files', 'pipes'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
+    expect(shown(imports.filter((i) => ['cli', 'session', 'files', 'pipes', 'rendezvous', 'relay'].includes(layerOf(i.file, i.specifier) ?? '')))).toEqual([]);
   });
 });
 
