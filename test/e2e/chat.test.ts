@@ -11,7 +11,7 @@ import { parseJsonLines } from '../support/json-lines.js';
 afterAll(killLeftovers);
 
 /** The host's line with the command for the other side: never the code. */
-const CHAT_COMMAND_LINE = /^ {2}sealdrop chat --to 127\.0\.0\.1:(\d+)$/;
+const CHAT_COMMAND_LINE = /^ {2}sealdrop chat --join --to 127\.0\.0\.1:(\d+)$/;
 const CODE_LINE = /^Code: (\S+)$/;
 const FINGERPRINT_LINE = /Session fingerprint: ([0-9a-f]{4}(?:-[0-9a-f]{4}){3})/;
 /** `[HH:MM] ` in local time, before every line of the conversation. */
@@ -80,7 +80,7 @@ describe.concurrent('sealdrop chat, two people', { timeout: 20_000 }, () => {
     expect(transcript(ana)).toEqual(['bo: hello ana', 'bo: ça va? 😀']);
     expect(bo.process.stderr).toMatch(/^ana left the chat$/m);
     // The code never appears in the command for the other side, nor anywhere in the guest's output.
-    expect(bo.process.stderr).not.toMatch(new RegExp(`chat --to .*${escapeRegExp(bo.code)}`));
+    expect(bo.process.stderr).not.toMatch(new RegExp(`chat --join .*${escapeRegExp(bo.code)}`));
     expect(ana.stderr + ana.stdout).not.toContain(bo.code);
   });
 
@@ -174,7 +174,7 @@ describe.concurrent('sealdrop chat, two people', { timeout: 20_000 }, () => {
   e2e('refuses --room with --to, before connecting', async ({ sd, expect }) => {
     const run = await sd.runToEnd(['chat', '--room', '--to', '127.0.0.1:9'], { env: { SEALDROP_CODE: 'x' } });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--room hosts a room; to join one, give only --to HOST:PORT/);
+    expect(run.stderr).toMatch(/--room hosts a room; to join one, run `sealdrop chat --join` \(or --to HOST:PORT\) without --room/);
   });
 });
 
