@@ -5,10 +5,13 @@
 // directly and through a real `sealdrop relay` (section 9), whoever goes first.
 
 import { afterAll, describe } from 'vitest';
+import { Intent } from '../../src/protocol/handshake-messages.js';
+import { RecordType } from '../../src/protocol/records.js';
 import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
 import { e2e, type E2EScope } from '../support/e2e.js';
 import { parseJsonLines } from '../support/json-lines.js';
 import { startRelay } from '../support/relays.js';
+import { TestPeer } from '../support/test-peer.js';
 
 afterAll(killLeftovers);
 
@@ -183,10 +186,37 @@ describe.concurrent('sealdrop chat, two people', { timeout: 20_000 }, () => {
     expect(bo.process.stderr).toMatch(/^sealdrop: E_CODE_SPENT: 3 attempts with a wrong code: the code is spent; start a new chat for a new code$/m);
   });
 
-  e2e('refuses --room with --to, before connecting', async ({ sd, expect }) => {
-    const run = await sd.runToEnd(['chat', '--room', '--to', '127.0.0.1:9'], { env: { SEALDROP_CODE: 'x' } });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--room hosts a room; to join one, run `sealdrop chat --join` \(or --to HOST:PORT\) without --room/);
+  e2e('a peer with the code that offers files instead of a chat is told E_PROTOCOL; the host warns, keeps the code and chats with the next', async ({ sd, expect }) => {
+    const bo = await startHost(sd, 'bo');
+    const hostile = await TestPeer.connect(Number(bo.joinArgs[1]!.split(':')[1]));
+    await hostile.handshake('initiator', bo.code, Intent.CHAT);
+    hostile.send(RecordType.OFFER, { kind: 'files', name: 'x', fileCount: 1, totalBytes: 1, files: [{ path: 'x', size: 1, mode: 0o644, mtime: 0 }] });
+    const answer = await hostile.nextRecord();
+    expect(answer?.type).toBe(RecordType.ERROR);
+    expect(JSON.parse(answer!.body.toString('utf8'))).toMatchObject({ code: 'E_PROTOCOL' });
+    await bo.process.waitForLine('stderr', /^sealdrop: warning: a peer with the code did not offer a chat: E_PROTOCOL: .*the code is still valid: waiting for the other person$/);
+    const ana = join(sd, bo, 'ana');
+    ana.typeLine('it is me');
+    await shows(bo.process, 'ana: it is me');
+    ana.endInput();
+    await ana.expectExit(0);
+    await bo.process.expectExit(0);
+  });
+
+  e2e('refuses contradicting address words before connecting: --wait with --join, --room with a joiner\'s words (--join, --to), --join with nowhere to go, a code a relay cannot take', async ({ sd, expect }) => {
+    const refusals: Array<[readonly string[], RegExp]> = [
+      [['--wait', '--join', '--relay', '127.0.0.1:9'], /--wait goes first and --join joins the side that did: give one of them/],
+      [['--room', '--join', '--relay', '127.0.0.1:9'], /--room hosts a room; to join one, run `sealdrop chat --join`/],
+      [['--room', '--to', '127.0.0.1:9'], /--room hosts a room; to join one, run `sealdrop chat --join` \(or --to HOST:PORT\) without --room/],
+      [['--wait', '--to', '127.0.0.1:9'], /--to is for the side that joins; the side that waits takes --port \(or --relay\)/],
+      [['--join'], /say where the other side is: --to HOST:PORT, or --relay HOST:PORT \(or set SEALDROP_RELAY\)/],
+      [['--join', '--relay', '127.0.0.1:9'], /E_BAD_CODE: Through a relay the code is a number, a dash and the rest/],
+    ];
+    const runs = await Promise.all(refusals.map(([args]) => sd.runToEnd(['chat', ...args], { env: { SEALDROP_CODE: '482' } })));
+    for (const [index, run] of runs.entries()) {
+      expect(run.code, run.process.describe()).toBe(2);
+      expect(run.stderr).toMatch(refusals[index]![1]);
+    }
   });
 });
 
