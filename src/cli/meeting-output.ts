@@ -1,5 +1,5 @@
 /**
- * What send and receive say about meeting the other side, whichever goes first: the host's code
+ * What send, receive and chat say about meeting the other side, whichever goes first: the host's code
  * and the command for the other machine (never with the code in it: pasted, it would sit in the
  * other machine's process list), the route (directly or through which relay), and the gate's
  * events. With --json the host's first line is the `code` event.
