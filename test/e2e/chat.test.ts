@@ -289,6 +289,7 @@ describe.concurrent('sealdrop chat through a relay', { timeout: 30_000 }, () => 
     for (let i = 0; i < 3; i += 1) await join(sd, bo, 'mallory', `${bo.code}x`).expectExit(3);
     await bo.process.expectExit(3);
     expect(bo.process.stderr).toMatch(/^sealdrop: E_CODE_SPENT: 3 attempts with a wrong code: the code is spent; start a new chat for a new code$/m);
+    expect(bo.process.stderr).toMatch(/^sealdrop: warning: connection from a peer through the relay 127\.0\.0\.1:\d+ failed: E_WRONG_CODE: .+ \(2 attempts left\)$/m);
     await relay.relay.waitForLine('stdout', /"event":"released"/);
   });
 });
@@ -373,6 +374,7 @@ describe.concurrent('sealdrop chat --room', { timeout: 30_000 }, () => {
         await wrong.expectExit(3);
       }
       await host.process.waitForLine('stderr', /3 wrong codes: the code is spent and no one new can join; the members stay/);
+      expect(host.process.stderr).toMatch(/^sealdrop: warning: connection from .+ failed: E_WRONG_CODE: .+ \(1 attempt left\)$/m);
       // Section 9: a spent code is released at once (the running pairs go on), so the right code,
       // late, hears E_RELAY_NAMEPLATE instead of waiting out busy answers; directly, nobody listens.
       if (relay !== undefined) await relay.relay.waitForLine('stdout', /"event":"released"/);
