@@ -85,6 +85,11 @@ export class SecureChannel {
     return writeWithBackpressure(this.stream, pieces);
   };
 
+  /** Bytes written to the stream that it has not passed on yet: what a peer that does not read leaves here. */
+  get unsentBytes(): number {
+    return this.stream.writableLength;
+  }
+
   /** Seals and writes one record, waiting for the stream to drain when its buffer is full. */
   send(type: RecordType, body: Uint8Array): Promise<void> {
     return this.#write(this.session.sealer.seal(type, body));

@@ -96,21 +96,29 @@ async function main(argv: string[]): Promise<number> {
       )
       .command(
         'chat',
-        'Chat with another person, or host a room: print a code and the command for the others (or join with --to)',
+        'Chat with another person, or host a room: whoever goes first is shown a code, the others join with it (--join)',
         (y) =>
           y
-            .option('to', { type: 'string', describe: 'Join the chat or room listening there, as HOST:PORT (the code from SEALDROP_CODE, else asked)' })
-            .option('port', { alias: 'p', type: 'number', default: 7878, describe: 'TCP port to listen on when hosting (0 picks a free one)' })
-            .option('host', { type: 'string', default: '0.0.0.0', describe: 'Address to listen on when hosting' })
+            .option('join', { type: 'boolean', default: false, describe: 'The other side went first: join its chat or room with its code, through the relay or at --to' })
+            .option('to', { type: 'string', describe: 'Join the chat or room waiting there, as HOST:PORT (a direct connection)' })
+            .option('relay', RELAY_OPTION)
+            .option('wait', { type: 'boolean', default: false, describe: 'Go first (the default without --join or --to): show a code and wait, on the relay or directly on --port' })
+            .option('port', { alias: 'p', type: 'number', describe: `When going first: TCP port to listen on, directly (default ${DEFAULT_PORT}; 0 picks a free one)` })
+            .option('host', { type: 'string', describe: `When going first: address to listen on, directly (default ${DEFAULT_LISTEN_HOST})` })
             .option('room', { type: 'boolean', default: false, describe: 'Host a room that any number of people join with the code; you read everything they write' })
             .option('name', { type: 'string', describe: 'The name the others see (default: your login name)' })
             .option('code', { type: 'string', describe: 'Use this code (visible in the process list; prefer SEALDROP_CODE)' })
-            .option('handshake-timeout', { type: 'number', default: DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000, describe: 'Seconds a connecting peer has to finish the handshake' })
-            .check((a) => checkPort(a.port))
-            .example('$0 chat', 'Show a code, wait for the other person, then chat; /quit or Ctrl-D ends it')
-            .example('$0 chat --to 10.0.0.5:7878 --name ana', 'Join with the code the other person shows, as "ana"')
-            .example('$0 chat --room', 'Host a room; everyone who has the code joins with `sealdrop chat --to`'),
-        (a) => run(async (out) => (await import('./commands/chat.js')).runChat({ to: a.to, port: a.port, host: a.host, room: a.room, name: a.name, code: a.code, json: a.json, handshakeTimeout: a['handshake-timeout'] }, out), a),
+            .option('busy-wait', BUSY_WAIT_OPTION)
+            .option('handshake-timeout', HANDSHAKE_TIMEOUT_OPTION)
+            .check((a) => a.port === undefined || checkPort(a.port))
+            .example('$0 chat --name ana', `Go first as "ana": show a code, wait for the other person (on port ${DEFAULT_PORT}, or through ${RELAY_ENVIRONMENT_VARIABLE} if set), then chat; /quit or Ctrl-D ends it`)
+            .example('$0 chat --join --relay relay.example:7879', 'Join through that relay with the code the other person shows (--join --to HOST:PORT joins one waiting on a port)')
+            .example('$0 chat --room --relay relay.example:7879', 'Host a room there; everyone with the code joins with `sealdrop chat --join --relay relay.example:7879`'),
+        (a) =>
+          run(async (out) => {
+            const { runChat } = await import('./commands/chat.js');
+            return runChat({ to: a.to, relay: a.relay, wait: a.wait, join: a.join, port: a.port, host: a.host, busyWait: a['busy-wait'], room: a.room, name: a.name, code: a.code, json: a.json, handshakeTimeout: a['handshake-timeout'] }, out);
+          }, a),
       )
       .command(
         'relay',

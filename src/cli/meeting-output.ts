@@ -1,5 +1,5 @@
 /**
- * What send and receive say about meeting the other side, whichever goes first: the host's code
+ * What send, receive and chat say about meeting the other side, whichever goes first: the host's code
  * and the command for the other machine (never with the code in it: pasted, it would sit in the
  * other machine's process list), the route (directly or through which relay), and the gate's
  * events. With --json the host's first line is the `code` event.
@@ -34,14 +34,26 @@ export function reportBusy(output: Output): void {
 
 /** The gate's events, for a host waiting for its `peer` ("sender", "receiver"). */
 export function reportGateEvent(event: GateEvent, peer: string, output: Output): void {
+  const warning = recordGateEvent(event, output);
   if (event.type === 'connection') {
     output.spin(`Securing the connection from ${event.remote}…`);
-    output.event('connection', { remote: event.remote });
     return;
+  }
+  output.warn(warning!);
+  if (event.attemptsLeft > 0) output.spin(`Waiting for the ${peer}…`);
+}
+
+/**
+ * A gate's event as a --json event; for a failed handshake, also the warning for the person, for
+ * a host that shows it its own way (a room's host, above its input line). Null for a connection.
+ */
+export function recordGateEvent(event: GateEvent, output: Output): string | null {
+  if (event.type === 'connection') {
+    output.event('connection', { remote: event.remote });
+    return null;
   }
   const { error, attemptsLeft, remote } = event;
   output.event('connection-failed', { remote, code: error.code, message: error.message, attemptsLeft });
   const left = error.code === 'E_WRONG_CODE' ? ` (${plural(attemptsLeft, 'attempt')} left)` : '';
-  output.warn(`connection from ${remote} failed: ${error.code}: ${error.message}${left}`);
-  if (attemptsLeft > 0) output.spin(`Waiting for the ${peer}…`);
+  return `connection from ${remote} failed: ${error.code}: ${error.message}${left}`;
 }

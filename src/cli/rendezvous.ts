@@ -1,5 +1,5 @@
 /**
- * Where the two sides meet, from the address options that send and receive share (and chat will):
+ * Where the two sides meet, from the address options that send, receive and chat share:
  * who goes first, `--relay HOST:PORT`, SEALDROP_RELAY, `--port`/`--host`, and the peer address
  * of `--to`/`--from`. It gives either a host (incoming streams for the gate, and the code to show)
  * or a guest (a connection to the host), directly or through a relay (PROTOCOL.md section 9). It

@@ -33,9 +33,18 @@ export interface RoomOptions {
   readonly hostName: string;
   readonly onEvent: (event: RoomEvent) => void;
   readonly closeAnswerTimeoutMs?: number;
+  /** How much may wait for one member that does not read before it is treated as gone. */
+  readonly maxUnsentBytesPerMember?: number;
   /** The clock that stamps the host's own texts and notices (ms since the Unix epoch). */
   readonly now?: () => number;
 }
+
+/**
+ * What may wait for one member before it counts as gone: a few of the largest messages (1 MiB
+ * each), far more than a member that reads ever lets pile up, and a bound on what one that never
+ * reads can make the host hold.
+ */
+export const MAX_UNSENT_BYTES_PER_MEMBER = 8 * 1024 * 1024;
 
 export class ChatRoom {
   /** By the name the others see, in the order they joined. */
@@ -149,6 +158,10 @@ export class ChatRoom {
 
   #sendTo(chat: ChatConnection, message: ChatText): void {
     chat.send(message).catch(() => undefined);
+    // A member that never reads would have everything for it held here, without bound: past the
+    // limit it is dropped, and its read() ending announces it as gone; the others go on.
+    const limit = this.options.maxUnsentBytesPerMember ?? MAX_UNSENT_BYTES_PER_MEMBER;
+    if (chat.unsentBytes > limit) chat.drop(new SealdropError('E_TIMEOUT', `it stopped reading: more than ${limit} bytes waited for it, so it was dropped`));
   }
 
   /** Leaves: CLOSE to every member, each answer waited for (bounded), every connection closed. */

@@ -9,6 +9,7 @@ import { cutName } from '../protocol/chat-names.js';
 import { chatTextFits, encodeChatAccept, encodeChatOffer, encodeChatText, parseChatAccept, parseChatText, parseOffer, type ChatAccept, type ChatText } from '../protocol/messages.js';
 import { RecordType, recordTypeName } from '../protocol/records.js';
 import type { SecureChannel } from '../channel/secure-channel.js';
+import type { Gate } from './gate.js';
 
 /** How long a side that sent CLOSE waits for the peer's CLOSE before it closes anyway. */
 export const DEFAULT_CLOSE_ANSWER_TIMEOUT_MS = 5_000;
@@ -132,6 +133,16 @@ export class ChatConnection {
     await this.channel.close();
   }
 
+  /** What we wrote that the peer has not taken yet (a peer that stops reading makes it grow). */
+  get unsentBytes(): number {
+    return this.channel.unsentBytes;
+  }
+
+  /** Ends the chat at once, nothing flushed: `read()` throws `error`, as if the connection had failed. */
+  drop(error: SealdropError): void {
+    this.channel.abort(error);
+  }
+
   /** Ends the chat at once, with an ERROR for the peer where `error` is one it should hear. */
   fail(error: SealdropError): Promise<void> {
     return this.channel.fail(error);
@@ -161,6 +172,25 @@ export async function readChatOffer(channel: SecureChannel): Promise<string> {
   } catch (error) {
     await channel.fail(toSealdropError(error));
     throw error;
+  }
+}
+
+/**
+ * A two-party chat's host: the first peer through the gate that offers a chat. One that completed
+ * the handshake (it has the code) and then offers something else, or nothing within the idle
+ * timeout, is told E_PROTOCOL, reported to `onRefused`, and the gate waits for another peer while
+ * the code is valid. An honest peer cannot get there: the handshake pairs a chat only with a chat
+ * (sections 1 and 4), so a send or receive is refused before any record.
+ */
+export async function firstChatPeer(gate: Gate, onRefused: (error: SealdropError) => void): Promise<{ channel: SecureChannel; peerName: string }> {
+  for (;;) {
+    const channel = await gate.next();
+    try {
+      return { channel, peerName: await readChatOffer(channel) };
+    } catch (error) {
+      onRefused(toSealdropError(error));
+      gate.release();
+    }
   }
 }
 

@@ -15,7 +15,7 @@ function sealdrop(args: readonly string[], env: NodeJS.ProcessEnv = {}): string 
 }
 
 describe('--help of each command', () => {
-  it.each([['receive'], ['send'], ['hash']])('sealdrop %s --help ends with two or three examples of that command', (command) => {
+  it.each([['receive'], ['send'], ['chat'], ['hash']])('sealdrop %s --help ends with two or three examples of that command', (command) => {
     const help = sealdrop([command, '--help']);
     const examples = help.slice(help.lastIndexOf('\nExamples:\n'));
     expect(examples, help).not.toBe(help); // there is an Examples section

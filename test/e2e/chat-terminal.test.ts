@@ -75,8 +75,9 @@ class TmuxPane {
 async function chatOnTerminal(sd: E2EScope, columns?: number): Promise<{ pane: TmuxPane; ana: SealdropProcess }> {
   const pane = new TmuxPane(`"${process.execPath}" "${SEALDROP_BIN}" chat --host ${LOOPBACK} --port 0 --name bo; echo "exited with $?"; sleep 30`, columns);
   try {
-    const [commandLine] = (await pane.waitFor('the command for the other side', (lines) => lines.some((line) => /sealdrop chat --to /.test(line)))).filter((line) => /sealdrop chat --to /.test(line));
-    const address = /--to (\S+)/.exec(commandLine!)![1]!;
+    // The route line comes after the command for the other side, which a narrow pane may have wrapped.
+    const shown = (await pane.waitFor('the command for the other side', (lines) => lines.some((line) => line.startsWith('Connection: ')))).join('');
+    const address = /sealdrop chat --join --to (127\.0\.0\.1:\d+)/.exec(shown)![1]!;
     const code = /^Code: (\S+)$/m.exec(pane.screen().join('\n'))![1]!;
     const ana = sd.run(['chat', '--to', address, '--name', 'ana'], { stdinPipe: true, env: { SEALDROP_CODE: code } });
     // Joined, as a narrow pane may have wrapped it.

@@ -4,15 +4,15 @@
  * see each other's messages under names the host sets, joins and leaves as notices, /who, a member
  * that vanishes, the host leaving, and three wrong codes that spend the code while members stay.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SealdropError } from '../../src/errors.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { encodeJson, type ChatText } from '../../src/protocol/messages.js';
 import { MAX_RECORD_BODY_BYTES, RecordType } from '../../src/protocol/records.js';
 import { openSecureChannel, type SecureChannel } from '../../src/channel/secure-channel.js';
-import { acceptChat, offerChat, readChatOffer, type ChatConnection, type ChatEnd, type JoinedChat } from '../../src/session/chat-session.js';
+import { acceptChat, firstChatPeer, offerChat, readChatOffer, type ChatConnection, type ChatEnd, type JoinedChat } from '../../src/session/chat-session.js';
 import { ChatRoom, type RoomEvent } from '../../src/session/chat-room.js';
-import { Gate } from '../../src/session/gate.js';
+import { Gate, type GateEvent } from '../../src/session/gate.js';
 import { duplexPair, MemoryIncoming, type MemoryStream } from '../support/duplex-pair.js';
 
 const CODE = Buffer.from('4-purple-sausages');
@@ -165,13 +165,16 @@ describe('a two-party chat', () => {
 });
 
 /** A room on a MemoryIncoming: its events, and members that join it. */
-function openRoom(hostName = 'host') {
+function openRoom(hostName = 'host', limits: { handshakeTimeoutMs?: number; idleTimeoutMs?: number; maxUnsentBytesPerMember?: number } = {}) {
   const incoming = new MemoryIncoming();
   const events: RoomEvent[] = [];
+  const gateEvents: GateEvent[] = [];
   const waiters = new Set<() => void>();
-  const gate = new Gate(incoming, { codeBytes: CODE, intent: Intent.CHAT });
+  const { maxUnsentBytesPerMember, ...gateLimits } = limits;
+  const gate = new Gate(incoming, { codeBytes: CODE, intent: Intent.CHAT, ...gateLimits, onEvent: (event) => gateEvents.push(event) });
   const room = new ChatRoom({
     hostName,
+    maxUnsentBytesPerMember,
     closeAnswerTimeoutMs: CLOSE_ANSWER_TIMEOUT_MS,
     onEvent: (event) => {
       events.push(event);
@@ -197,7 +200,7 @@ function openRoom(hostName = 'host') {
     await waitForEvent((event) => event.type === 'joined' && event.name === joined.room?.you);
     return { ...reading(joined.chat), joined, stream };
   };
-  return { incoming, room, events, admitting, waitForEvent, join };
+  return { incoming, room, events, gateEvents, admitting, waitForEvent, join };
 }
 
 describe('a room', () => {
@@ -295,6 +298,88 @@ describe('a room', () => {
     await expect(chatChannel(incoming.dial(), 'initiator')).rejects.toMatchObject({ code: 'E_CONNECT' });
     await ana.chat.send({ text: 'we stay', notice: false });
     await bo.inbox.waitForText('we stay');
+    await room.close();
+  });
+});
+
+describe('a two-party chat\'s host', () => {
+  it('tells a peer with the code that offers no chat E_PROTOCOL and waits for another; an honest sender never gets that far', async () => {
+    const incoming = new MemoryIncoming();
+    const gate = new Gate(incoming, { codeBytes: CODE, intent: Intent.CHAT });
+    const refused: SealdropError[] = [];
+    const hosting = firstChatPeer(gate, (error) => refused.push(error));
+    // Sections 1 and 4: a send pairs only with a receive, so its HELLO is refused before any record.
+    await expect(openSecureChannel(incoming.dial(), { role: 'initiator', intent: Intent.SEND, codeBytes: CODE })).rejects.toMatchObject({ message: expect.stringContaining('intent mismatch') });
+    const offersText = await chatChannel(incoming.dial(), 'initiator');
+    await offersText.send(RecordType.OFFER, encodeJson({ kind: 'text', text: 'hi' }));
+    await expect(offersText.receive('the ERROR')).rejects.toMatchObject({ code: 'E_PROTOCOL', message: expect.stringContaining('sealdrop chat') });
+    await vi.waitFor(() => expect(refused).toHaveLength(1));
+    const talksFirst = await chatChannel(incoming.dial(), 'initiator');
+    await talksFirst.send(RecordType.TEXT, encodeJson({ text: 'hi' }));
+    await expect(talksFirst.receive('the ERROR')).rejects.toMatchObject({ code: 'E_PROTOCOL' });
+    await vi.waitFor(() => expect(refused).toHaveLength(2));
+
+    const joining = offerChat(await chatChannel(incoming.dial(), 'initiator'), 'ana');
+    const { channel, peerName } = await hosting;
+    expect(peerName).toBe('ana');
+    expect(refused.map((error) => error.code)).toEqual(['E_PROTOCOL', 'E_PROTOCOL']);
+    acceptChat(channel, { name: 'bo', room: false });
+    expect((await joining).peerName).toBe('bo');
+  });
+});
+
+describe('a room the others cannot stall', () => {
+  it('drops a member that stops reading once more than the limit waits for it, and announces it as gone; a member that reads stays', async () => {
+    const limit = 64 * 1024;
+    const { room, join, incoming, waitForEvent } = openRoom('host', { maxUnsentBytesPerMember: limit });
+    const ana = await join('ana');
+    // Offers a chat, then never reads again.
+    await offerChat(await chatChannel(incoming.dial(), 'initiator'), 'sleepy');
+    await waitForEvent((event) => event.type === 'joined' && event.name === 'sleepy');
+    const line = 'x'.repeat(4096);
+    // In rounds that ana reads, so only sleepy falls behind.
+    for (let round = 0; round < 40; round += 1) {
+      for (let i = 0; i < 5; i += 1) room.say(`${round}.${i} ${line}`);
+      await ana.inbox.waitForText(`${round}.4 ${line}`);
+    }
+    expect(await waitForEvent((event) => event.type === 'left' && event.name === 'sleepy')).toMatchObject({ how: { code: 'E_TIMEOUT', message: expect.stringContaining('stopped reading') } });
+    await ana.inbox.waitForText('sleepy is gone (the connection was lost)');
+    expect(room.who()).toEqual(['host', 'ana']);
+    await room.close();
+  });
+
+  it('a stranger who says nothing holds the gate only for the handshake timeout, one with the code who never offers is let go after the idle timeout, and a silent member stays; the others chat throughout', async () => {
+    const { room, join, incoming, gateEvents, waitForEvent } = openRoom('host', { handshakeTimeoutMs: 200, idleTimeoutMs: 200 });
+    const ana = await join('ana');
+    const quiet = await join('quiet'); // never writes
+    incoming.dial(); // connects, and says nothing
+    await ana.chat.send({ text: 'meanwhile', notice: false });
+    await quiet.inbox.waitForText('meanwhile');
+    await vi.waitFor(() => expect(gateEvents).toContainEqual(expect.objectContaining({ type: 'handshake-failed', error: expect.objectContaining({ code: 'E_TIMEOUT' }) })));
+    await chatChannel(incoming.dial(), 'initiator'); // has the code, never offers
+    const bo = await join('bo');
+    expect(await waitForEvent((event) => event.type === 'refused')).toMatchObject({ error: { code: 'E_TIMEOUT' } });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // twice the idle timeout
+    await quiet.chat.send({ text: 'still here', notice: false });
+    for (const member of [ana, bo]) await member.inbox.waitForText('still here');
+    expect(room.who()).toEqual(['host', 'ana', 'quiet', 'bo']);
+    await room.close();
+  });
+
+  it('drops a member whose record does not open (E_PROTOCOL), announcing it as gone; garbage in place of a handshake costs no attempt; the room goes on', async () => {
+    const { room, join, incoming, gateEvents, waitForEvent } = openRoom();
+    const ana = await join('ana');
+    const eve = await join('eve');
+    eve.ended.catch(() => undefined); // told E_PROTOCOL by the host
+    eve.stream.write(Buffer.concat([Buffer.from([0, 0, 0, 40]), Buffer.alloc(40, 0xab)]));
+    expect(await waitForEvent((event) => event.type === 'left' && event.name === 'eve')).toMatchObject({ how: { code: 'E_PROTOCOL' } });
+    await ana.inbox.waitForText('eve is gone (the connection was lost)');
+    incoming.dial().write(Buffer.alloc(64, 0xff)); // a frame length far above the handshake's limit
+    await vi.waitFor(() => expect(gateEvents.some((event) => event.type === 'handshake-failed')).toBe(true));
+    const bo = await join('bo');
+    await bo.chat.send({ text: 'hi', notice: false });
+    await ana.inbox.waitForText('hi');
+    expect(gateEvents.filter((event) => event.type === 'handshake-failed').map((event) => event.type === 'handshake-failed' && event.attemptsLeft)).toEqual([3]);
     await room.close();
   });
 });

@@ -1,42 +1,50 @@
 /**
  * `sealdrop chat` (PROTOCOL.md section 10): two people, or a room. Whoever goes first hosts and is
- * shown a code; the other joins with it. The host's side takes any source of incoming streams and
- * the guest's side any way to open a stream, so the same chat runs over a port today and a relay
- * later: `hostChat`/`hostRoom` over IncomingStreams, `joinChat` over a `connect()`.
+ * shown a code; the other joins with it, directly or through a relay, met as send and receive meet
+ * (rendezvous.ts). The host's side takes any source of incoming streams (a port, a relay) and the
+ * guest's side a stream to the host: `hostChat`/`hostRoom` over IncomingStreams, `joinChat` over a Duplex.
  */
 import { userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { SealdropError, toSealdropError } from '../../errors.js';
 import { cutName } from '../../protocol/chat-names.js';
-import { generateCode, normaliseCode } from '../../protocol/code.js';
 import { assertStrongCode } from '../../protocol/code-strength.js';
 import { forDisplay } from '../../protocol/display.js';
 import { Intent } from '../../protocol/handshake-messages.js';
 import type { IncomingStreams } from '../../channel/incoming.js';
 import { openSecureChannel } from '../../channel/secure-channel.js';
-import { connectTo, TcpListener } from '../../channel/tcp.js';
-import { acceptChat, offerChat, readChatOffer, toChatMessage, type ChatConnection, type ChatEnd } from '../../session/chat-session.js';
+import { acceptChat, firstChatPeer, offerChat, toChatMessage, type ChatConnection, type ChatEnd } from '../../session/chat-session.js';
 import { ChatRoom, WHO_REQUEST, type RoomEvent } from '../../session/chat-room.js';
 import { Gate, type GateEvent } from '../../session/gate.js';
-import { joinHostPort, parseHostPort, reachableAddresses } from '../addresses.js';
 import { openChatScreen, type ChatScreen } from '../chat-screen.js';
-import { CODE_ENVIRONMENT_VARIABLE, readCode } from '../code-input.js';
-import { plural } from '../format.js';
+import { readCode } from '../code-input.js';
 import { onInterrupt } from '../interrupt.js';
+import { announceHosting, recordGateEvent, reportBusy, reportGateEvent, reportRoute } from '../meeting-output.js';
 import type { Output } from '../output.js';
+import { planMeeting } from '../rendezvous.js';
 
 export interface ChatArguments {
-  /** Join the chat or room listening there (HOST:PORT); without it, host one. */
+  /** Join the chat or room waiting there, directly (HOST:PORT). */
   readonly to?: string;
-  readonly port: number;
-  readonly host: string;
+  /** Through this relay (HOST:PORT), else SEALDROP_RELAY, unless an address option says direct. */
+  readonly relay?: string;
+  /** Go first (the default without --to or --join): show a code and wait, on the relay or on --port. */
+  readonly wait?: boolean;
+  /** The other side went first: join it with its code, through the relay or at --to. */
+  readonly join?: boolean;
+  /** Where to listen (direct, when this side goes first); undefined when not given (see rendezvous.ts). */
+  readonly port?: number;
+  readonly host?: string;
+  /** Seconds to keep trying while the relay says the host is busy with someone else. */
+  readonly busyWait?: number;
   /** Host a room (any number of members) instead of a two-party chat. */
   readonly room: boolean;
   /** What the others call us; the login name by default. */
   readonly name?: string;
   readonly code?: string;
   readonly json: boolean;
-  readonly handshakeTimeout: number;
+  /** Seconds a connecting peer has to finish the handshake; by default 30, through a relay 10 (section 9). */
+  readonly handshakeTimeout?: number;
 }
 
 const QUIT_COMMAND = '/quit';
@@ -51,40 +59,44 @@ function loginName(): string {
   }
 }
 
+/**
+ * Who goes first, as with send and receive: without --to or --join this side hosts (waits, shows
+ * the code); `--join` (or `--to HOST:PORT`, a direct join) joins. `--wait` says "host" outright.
+ */
 export async function runChat(args: ChatArguments, output: Output): Promise<void> {
+  if (args.wait && args.join) throw new SealdropError('E_USAGE', '--wait goes first and --join joins the side that did: give one of them');
+  const goesFirst = args.wait || (!args.join && args.to === undefined);
+  if (args.room && !goesFirst) throw new SealdropError('E_USAGE', '--room hosts a room; to join one, run `sealdrop chat --join` (or --to HOST:PORT) without --room');
+  const meeting = planMeeting({ goesFirst, relay: args.relay, peer: args.to, peerOption: '--to', port: args.port, host: args.host, busyWaitSeconds: args.busyWait });
   // Section 10: the others cut a name to 64 code points; cut here, we show ourselves as they do.
   const name = cutName(args.name ?? loginName());
-  if (args.to !== undefined) {
-    if (args.room) throw new SealdropError('E_USAGE', '--room hosts a room; to join one, give only --to HOST:PORT');
-    const { host, port } = parseHostPort(args.to);
-    const code = await readCode(args.code, output, { prompt: true, from: 'other side' });
-    if (code === null) throw new SealdropError('E_USAGE', 'no code given');
-    await joinChat(() => connectTo(host, port), { name, codeBytes: code.bytes, json: args.json }, output);
+  const given = await readCode(args.code, output, { prompt: meeting.role === 'guest', from: 'other side' });
+  if (meeting.role === 'guest') {
+    if (given === null) throw new SealdropError('E_USAGE', 'no code given');
+    meeting.check(given.bytes);
+    output.spin('Connecting to the other side…');
+    const stream = await meeting.connect(given.bytes, () => reportBusy(output));
+    reportRoute(meeting.route, output);
+    await joinChat(stream, { name, codeBytes: given.bytes, json: args.json }, output);
     return;
   }
-  const given = await readCode(args.code, output, { prompt: false });
+  // A chosen code guards the chat as well as a generated one only if it takes as many guesses.
   if (given !== null) assertStrongCode(given.bytes);
-  const code = given?.text ?? generateCode();
-  const listener = await TcpListener.open(args.host, args.port);
-  const stopListening = onInterrupt(() => void listener.close());
+  const hosting = await meeting.open(given);
+  const stopOnInterrupt = onInterrupt(() => void hosting.close());
   try {
-    announce(code, args, listener.port, output);
-    const hosting = { name, codeBytes: given?.bytes ?? normaliseCode(code), json: args.json, handshakeTimeoutMs: args.handshakeTimeout * 1000, onAdmissionsEnd: () => listener.close() };
-    if (args.room) await hostRoom(listener, hosting, output);
-    else await hostChat(listener, hosting, output);
+    announceHosting(hosting, 'sealdrop chat --join', '--to', output);
+    const handshakeTimeoutMs = args.handshakeTimeout === undefined ? hosting.handshakeTimeoutMs : args.handshakeTimeout * 1000;
+    // No one new once the chat began, the code is spent or the room closes: the listener closes,
+    // or the relay forgets the nameplate (section 9), while the chats already running go on.
+    const options = { name, codeBytes: hosting.codeBytes, json: args.json, handshakeTimeoutMs, onAdmissionsEnd: () => void hosting.close() };
+    if (args.room) await hostRoom(hosting.incoming, options, output);
+    else await hostChat(hosting.incoming, options, output);
   } finally {
-    stopListening();
-    await listener.close();
+    stopOnInterrupt();
+    output.finish();
+    await hosting.close();
   }
-}
-
-/** The code and the command for the other side, which leaves the code out (issue 10, item 9). */
-function announce(code: string, args: ChatArguments, port: number, output: Output): void {
-  const addresses = reachableAddresses(args.host).map((address) => joinHostPort(address, port));
-  output.essential(`Code: ${code}`);
-  output.essential(`${args.room ? 'To join the room' : 'On the other machine'}, run this and type the code when asked (or set ${CODE_ENVIRONMENT_VARIABLE}):`);
-  for (const address of addresses) output.essential(`  sealdrop chat --to ${address}`);
-  output.event('code', { code, addresses });
 }
 
 interface JoinOptions {
@@ -99,9 +111,10 @@ interface HostOptions extends JoinOptions {
   readonly onAdmissionsEnd: () => void;
 }
 
-/** The guest's side: open a stream, the handshake as initiator, then OFFER our name. */
-export async function joinChat(connect: () => Promise<Duplex>, options: JoinOptions, output: Output): Promise<void> {
-  const channel = await openSecureChannel(await connect(), { role: 'initiator', intent: Intent.CHAT, codeBytes: options.codeBytes });
+/** The guest's side: the handshake as initiator on a stream to the host, then OFFER our name. */
+export async function joinChat(stream: Duplex, options: JoinOptions, output: Output): Promise<void> {
+  output.spin('Securing the connection…');
+  const channel = await openSecureChannel(stream, { role: 'initiator', intent: Intent.CHAT, codeBytes: options.codeBytes });
   reportSecured(channel.fingerprint, 'the other side sees the same', output);
   const joined = await offerChat(channel, options.name);
   if (joined.room !== null) {
@@ -117,15 +130,17 @@ export async function joinChat(connect: () => Promise<Duplex>, options: JoinOpti
   finish(end, joined.room === null ? `${shownName(joined.peerName)} left the chat` : 'the host closed the room', screen, output);
 }
 
-/** The host of a two-party chat: the first peer through the gate, then no one else. */
+/** The host of a two-party chat: the first peer through the gate that offers a chat, then no one else. */
 export async function hostChat(incoming: IncomingStreams, options: HostOptions, output: Output): Promise<void> {
-  const gate = new Gate(incoming, { codeBytes: options.codeBytes, intent: Intent.CHAT, handshakeTimeoutMs: options.handshakeTimeoutMs, onEvent: (event) => reportGateEvent(event, output) });
-  const channel = await gate.next().catch((error: unknown) => {
+  const gate = new Gate(incoming, { codeBytes: options.codeBytes, intent: Intent.CHAT, handshakeTimeoutMs: options.handshakeTimeoutMs, onEvent: (event) => reportGateEvent(event, 'other person', output) });
+  const { channel, peerName } = await firstChatPeer(gate, (error) => {
+    output.warn(`a peer with the code did not offer a chat: ${error.code}: ${error.message}; the code is still valid: waiting for the other person`);
+    output.event('refused', { code: error.code, message: error.message });
+  }).catch((error: unknown) => {
     throw withChatHint(error);
   });
   options.onAdmissionsEnd();
   reportSecured(channel.fingerprint, 'the other side sees the same', output);
-  const peerName = await readChatOffer(channel);
   const { chat } = acceptChat(channel, { name: options.name, room: false });
   const screen = openChatScreen(output, options.json);
   const end = await converse(chat, screen, {
@@ -139,7 +154,7 @@ export async function hostChat(incoming: IncomingStreams, options: HostOptions, 
 /** The host of a room: members come and go until the host leaves (/quit, Ctrl-D, end of input). */
 export async function hostRoom(incoming: IncomingStreams, options: HostOptions, output: Output): Promise<void> {
   const screen = openChatScreen(output, options.json);
-  const gate = new Gate(incoming, { codeBytes: options.codeBytes, intent: Intent.CHAT, handshakeTimeoutMs: options.handshakeTimeoutMs, onEvent: (event) => reportGateEvent(event, output, screen) });
+  const gate = new Gate(incoming, { codeBytes: options.codeBytes, intent: Intent.CHAT, handshakeTimeoutMs: options.handshakeTimeoutMs, onEvent: (event) => noteGateEvent(event, screen, output) });
   const room = new ChatRoom({ hostName: options.name, onEvent: (event) => reportRoomEvent(event, screen, output, options.onAdmissionsEnd) });
   screen.note(`You host a room as ${shownName(options.name)}; you read everything its members write. /who lists them, /quit ends the room.`);
   const admitting = room.admit(gate).catch((error: unknown) => screen.note(`sealdrop: no one new can join: ${toSealdropError(error).message}`));
@@ -242,17 +257,10 @@ function reportRoomEvent(event: RoomEvent, screen: ChatScreen, output: Output, o
   }
 }
 
-function reportGateEvent(event: GateEvent, output: Output, screen: ChatScreen | null = null): void {
-  if (event.type === 'connection') {
-    output.event('connection', { remote: event.remote });
-    return;
-  }
-  const { error, attemptsLeft, remote } = event;
-  output.event('connection-failed', { remote, code: error.code, message: error.message, attemptsLeft });
-  const left = error.code === 'E_WRONG_CODE' ? ` (${plural(attemptsLeft, 'attempt')} left)` : '';
-  const warning = `connection from ${remote} failed: ${error.code}: ${error.message}${left}`;
-  if (screen === null) output.warn(warning);
-  else screen.note(`sealdrop: warning: ${warning}`);
+/** A room's host shows a failed handshake above its input line, as a warning. */
+function noteGateEvent(event: GateEvent, screen: ChatScreen, output: Output): void {
+  const warning = recordGateEvent(event, output);
+  if (warning !== null) screen.note(`sealdrop: warning: ${warning}`);
 }
 
 /** The gate's spent code tells a receiver to start again: a chat's host starts a new chat. */
