@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers, LOOPBACK, SEALDROP_BIN, type SealdropProcess } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 
 afterAll(killLeftovers);
 
@@ -89,7 +89,7 @@ async function chatOnTerminal(sd: E2EScope, columns?: number): Promise<{ pane: T
   }
 }
 
-describe.skipIf(!hasTmux)('sealdrop chat on a terminal', { timeout: 20_000 }, () => {
+describe.skipIf(!hasTmux)('sealdrop chat on a terminal', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('a message arriving while a line is half typed leaves the typed text intact; Ctrl-C leaves in order', async ({ sd, expect }) => {
     const { pane, ana } = await chatOnTerminal(sd);
     try {

@@ -8,7 +8,7 @@ import { afterAll, describe } from 'vitest';
 import { Intent } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { parseJsonLines } from '../support/json-lines.js';
 import { startRelay } from '../support/relays.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -71,7 +71,7 @@ function transcript(process: SealdropProcess): string[] {
   });
 }
 
-describe.concurrent('sealdrop chat, two people', { timeout: 20_000 }, () => {
+describe.concurrent('sealdrop chat, two people', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('chat both ways through pipes: the same fingerprint, every line in order, and the end of input leaves in order', async ({ sd, expect }) => {
     const bo = await startHost(sd, 'bo');
     const ana = join(sd, bo, 'ana');
@@ -226,7 +226,7 @@ const ROUTES = [
   { via: 'through a relay', throughRelay: true },
 ] as const;
 
-describe.concurrent('sealdrop chat through a relay', { timeout: 30_000 }, () => {
+describe.concurrent('sealdrop chat through a relay', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('whoever goes first hosts on the relay and the other joins, in both orders (--relay, then SEALDROP_RELAY): the same transcripts, the route on both sides, the nameplate released', async ({ sd, expect }) => {
     const relay = await relayFor(sd);
     for (const [first, second, env] of [
@@ -294,7 +294,7 @@ describe.concurrent('sealdrop chat through a relay', { timeout: 30_000 }, () => 
   });
 });
 
-describe.concurrent('sealdrop chat --room', { timeout: 30_000 }, () => {
+describe.concurrent('sealdrop chat --room', { timeout: E2E_TIMEOUT_MS }, () => {
   for (const { via, throughRelay } of ROUTES) {
     e2e(`${via}: a host and three members: everyone sees everyone else's messages under unique names, joins, leaves, a member killed, the host leaving`, async ({ sd, expect }) => {
       const relay = throughRelay ? await relayFor(sd) : undefined;

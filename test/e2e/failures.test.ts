@@ -4,7 +4,7 @@ import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { expectAwaitingCorrectedOffer, killLeftovers, LOOPBACK } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { closeServer, countingServer } from '../support/relays.js';
 import { listTree, partFilesIn, sha256Hex } from '../support/files.js';
 import { parseJsonLines } from '../support/json-lines.js';
@@ -20,7 +20,7 @@ function writeSource(sd: E2EScope, name = 'report.txt', content = 'the new repor
   return file;
 }
 
-describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
+describe.concurrent('wrong codes', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('refuses a sender with a wrong code, keeps waiting, then accepts the right one', async ({ sd, expect }) => {
     const source = writeSource(sd);
     const receiver = await sd.startReceiver({ out: sd.ws.out, code: '5-right-code-here', args: ['--yes'] });
@@ -59,7 +59,7 @@ describe.concurrent('wrong codes', { timeout: 20_000 }, () => {
   });
 });
 
-describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
+describe.concurrent('refusals after the handshake', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('does not replace an existing file without --overwrite: the sender exits 5 with E_EXISTS, the receiver waits for a corrected offer', async ({ sd, expect }) => {
     const source = writeSource(sd, 'report.txt', 'the new report\n');
     const existing = path.join(sd.ws.out, 'report.txt');
@@ -121,7 +121,7 @@ describe.concurrent('refusals after the handshake', { timeout: 20_000 }, () => {
   });
 });
 
-describe.concurrent('destination safety against links', { timeout: 20_000 }, () => {
+describe.concurrent('destination safety against links', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('refuses to write through a symbolic link at the target, even with --overwrite: E_BAD_PATH (the sender exits 5)', async ({ sd, expect }) => {
     const source = writeSource(sd);
     const victim = path.join(sd.ws.root, 'victim.txt');
@@ -173,7 +173,7 @@ describe.concurrent('destination safety against links', { timeout: 20_000 }, () 
   });
 });
 
-describe.concurrent('local refusals before any connection', { timeout: 20_000 }, () => {
+describe.concurrent('local refusals before any connection', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('refuses a code with a space inside it before connecting: exit 2, E_BAD_CODE (sender and receiver)', async ({ sd, expect }) => {
     const source = writeSource(sd);
     const { server, port, connectionsSoFar } = await countingServer();
@@ -261,7 +261,7 @@ describe.concurrent('local refusals before any connection', { timeout: 20_000 },
   });
 });
 
-describe.concurrent('names the receiver would refuse', { timeout: 20_000 }, () => {
+describe.concurrent('names the receiver would refuse', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('are refused by the sender before connecting: exit 5, E_BAD_PATH, no attempt spent', async ({ sd, expect }) => {
     const { server, port, connectionsSoFar } = await countingServer();
     try {
@@ -288,7 +288,7 @@ describe.concurrent('names the receiver would refuse', { timeout: 20_000 }, () =
   });
 });
 
-describe.concurrent('sealdrop hash', { timeout: 20_000 }, () => {
+describe.concurrent('sealdrop hash', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('prints the sha256sum line for a known content', async ({ sd, expect }) => {
     const content = 'sealdrop hashes like sha256sum\n';
     writeFileSync(path.join(sd.ws.src, 'known.txt'), content);
@@ -325,7 +325,7 @@ describe.concurrent('sealdrop hash', { timeout: 20_000 }, () => {
   });
 });
 
-describe.concurrent('--help, --version and unknown options', { timeout: 20_000 }, () => {
+describe.concurrent('--help, --version and unknown options', { timeout: E2E_TIMEOUT_MS }, () => {
   // Each case is its own process; a few run side by side to keep the suite fast.
   const commands: string[][] = [[], ['receive'], ['send'], ['hash']];
 

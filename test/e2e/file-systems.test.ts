@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Destination } from '../../src/files/destination.js';
 import { collectLocalFiles, openLocalFile } from '../../src/files/local-files.js';
 import { expectAwaitingCorrectedOffer, killLeftovers } from '../support/cli.js';
-import { e2e } from '../support/e2e.js';
+import { e2e, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { listTree, sha256Hex } from '../support/files.js';
 
 const fatLikeDir = process.env.SEALDROP_TEST_FAT_LIKE_DIR;
@@ -30,7 +30,7 @@ function refuses(call: () => void): boolean {
   }
 }
 
-describe.runIf(fatLikeDir)(`a destination like FAT (${fatLikeDir ?? 'SEALDROP_TEST_FAT_LIKE_DIR not set'})`, { timeout: 20_000 }, () => {
+describe.runIf(fatLikeDir)(`a destination like FAT (${fatLikeDir ?? 'SEALDROP_TEST_FAT_LIKE_DIR not set'})`, { timeout: E2E_TIMEOUT_MS }, () => {
   /** A fresh directory on that file system, which really refuses hard links and modes. */
   function destination(): string {
     const out = mkdtempSync(path.join(fatLikeDir!, 'sealdrop-e2e-'));

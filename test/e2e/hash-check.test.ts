@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers, SEALDROP_BIN } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { sha256Hex } from '../support/files.js';
 
 afterAll(killLeftovers);
@@ -28,7 +28,7 @@ function writeFiles(sd: E2EScope): string {
   return Object.entries(files).map(([name, content]) => `${sha256Hex(content)}  ${name}\n`).join('');
 }
 
-describe.concurrent('sealdrop hash --check', { timeout: 20_000 }, () => {
+describe.concurrent('sealdrop hash --check', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('a good list: every file OK, exit 0, the same lines as sha256sum -c', async ({ sd, expect }) => {
     writeFileSync(path.join(sd.ws.root, 'good.sha256'), writeFiles(sd));
     const { code, stdout, stderr } = await sd.runToEnd(['hash', '--check', '../good.sha256'], { cwd: sd.ws.src });

@@ -14,7 +14,7 @@ import { encodeFrame, expectHandshakeFrame, frameHeader } from '../../src/protoc
 import { Intent, Role, encodeHello, encodeFail } from '../../src/protocol/handshake-messages.js';
 import { RecordType } from '../../src/protocol/records.js';
 import { expectAwaitingCorrectedOffer, killLeftovers, type SealdropProcess } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { listTree, partFilesIn } from '../support/files.js';
 import { assertExtensionWorks, extendSha256, sha256Padding } from '../support/sha256-extension.js';
 import { TestPeer } from '../support/test-peer.js';
@@ -215,7 +215,7 @@ describe('a hostile sender against the real receiver, after the handshake', () =
   const longEntries = (from: number, count: number) =>
     Array.from({ length: count }, (_, i) => ({ path: `${'d'.repeat(100)}-${from + i}/${'f'.repeat(100)}-${from + i}`, size: 1, mode: 0o644, mtime: 0 }));
 
-  e2e('an offer continued over ever more records: E_TOO_LARGE at the 16 MiB limit, nothing written', { timeout: 20_000 }, async ({ sd }) => {
+  e2e('an offer continued over ever more records: E_TOO_LARGE at the 16 MiB limit, nothing written', { timeout: E2E_TIMEOUT_MS }, async ({ sd }) => {
     const { receiver, peer } = await receiverAndPeer(sd);
     await peer.handshake('initiator', CODE, Intent.SEND);
     const perRecord = 4_000; // just under 1 MiB of JSON a record
@@ -385,7 +385,7 @@ describe('a hostile receiver against the real sender', () => {
     expect(sender.stderr).toContain('E_INTEGRITY');
   });
 
-  e2e('waits for ACCEPT while the receiver\'s person decides, but gives up on a receiver silent after DONE: E_TIMEOUT', { timeout: 15_000 }, async ({ sd }) => {
+  e2e('waits for ACCEPT while the receiver\'s person decides, but gives up on a receiver silent after DONE: E_TIMEOUT', { timeout: E2E_TIMEOUT_MS }, async ({ sd }) => {
     const sender = await senderAgainst(
       sd,
       async (peer) => {

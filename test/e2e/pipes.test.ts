@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSy
 import path from 'node:path';
 import { afterEach, describe, expect } from 'vitest';
 import { LOOPBACK, SEALDROP_BIN } from '../support/cli.js';
-import { e2e } from '../support/e2e.js';
+import { e2e, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { sha256OfLargeFile } from '../support/files.js';
 import { closedPort } from '../support/ports.js';
 
@@ -78,7 +78,7 @@ describe('pipes (section 11)', () => {
 
   // Issue 14: 200 MiB through the pipes, checked by hash at both ends so that the test never holds
   // them in memory (the bench measures that both sides' peak RSS stays that of 2 MiB).
-  e2e('200 MiB of random bytes through a pipe arrive unchanged', { timeout: 60_000 }, async ({ sd }) => {
+  e2e('200 MiB of random bytes through a pipe arrive unchanged', { timeout: 2 * E2E_TIMEOUT_MS }, async ({ sd }) => {
     const { root } = sd.ws;
     const input = path.join(root, 'in.bin');
     const port = await closedPort();

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { CODE_LINE, killLeftovers, LOOPBACK, type SealdropProcess } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { listTree, partFilesIn, setMtimeExactMs, sha256Hex } from '../support/files.js';
 import { parseJsonLines } from '../support/json-lines.js';
 import { closeServer, countingRelay, startRelay } from '../support/relays.js';
@@ -37,7 +37,7 @@ function randomFile(sd: E2EScope, name: string, size: number): Buffer {
   return content;
 }
 
-describe.concurrent('send and receive through a relay', { timeout: 30_000 }, () => {
+describe.concurrent('send and receive through a relay', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('receiver first: receive --relay shows a code and the send command; send --relay joins; 20 MiB and a directory arrive intact; both say the route', async ({ sd }) => {
     const { port } = await startRelay(sd);
     const relay = `${LOOPBACK}:${port}`;
@@ -160,7 +160,7 @@ describe.concurrent('send and receive through a relay', { timeout: 30_000 }, () 
   });
 });
 
-describe.concurrent('a sender that went first waits again', { timeout: 40_000 }, () => {
+describe.concurrent('a sender that went first waits again', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('the receiver killed at half of 50 MiB: the hosting sender posts again, and receive --join once more sends less than 60 %', async ({ sd }) => {
     const size = 50 * MiB;
     const content = randomFile(sd, 'half.bin', size);
@@ -205,7 +205,7 @@ async function partWithAtLeast(directory: string, bytes: number, watched: Sealdr
   }
 }
 
-describe.concurrent('relay failures reach the person in plain words, quickly', { timeout: 20_000 }, () => {
+describe.concurrent('relay failures reach the person in plain words, quickly', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('a relay that is down: E_RELAY, at once', async ({ sd }) => {
     const closed = createServer();
     closed.listen(0, LOOPBACK);

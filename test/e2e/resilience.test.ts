@@ -7,7 +7,7 @@ import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync,
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { expectAwaitingCorrectedOffer, killLeftovers, type SealdropProcess } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { closedWithin, countingRelay, pausingRelay, rawConnection } from '../support/relays.js';
 import { listTree, partFilesIn, setMtimeExactMs, sha256Hex } from '../support/files.js';
 
@@ -49,7 +49,7 @@ const canPlantAsAnotherUser = process.geteuid?.() === 0 && spawnSync('setpriv', 
 
 const BROKE_OFF = /^sealdrop: warning: the transfer broke off \(E_[A-Z_]+: .*\); nothing is under its final name, partial files are kept to resume\. Waiting for the sender to try again/;
 
-describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
+describe.concurrent('a transfer that breaks off', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('the sender dies mid-file: the receiver keeps waiting and the part file; the same command resumes in it', async ({ sd, expect }) => {
     const { file: source, content } = bigSource(sd, 'big.bin');
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
@@ -135,7 +135,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
 
   // Four processes started one after another, and 32 MiB through a relay: on a loaded two-core
   // machine that came close to the group's 20 s.
-  e2e('a second receiver into the same directory refuses a file the first is receiving, and neither spoils the other', { timeout: 40_000 }, async ({ sd, expect }) => {
+  e2e('a second receiver into the same directory refuses a file the first is receiving, and neither spoils the other', { timeout: E2E_TIMEOUT_MS }, async ({ sd, expect }) => {
     const { file: source, content } = bigSource(sd, 'big.bin');
     const first = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });
     // The first transfer stops a quarter of the way through, until the second one has been refused.
@@ -332,7 +332,7 @@ describe.concurrent('a transfer that breaks off', { timeout: 20_000 }, () => {
   });
 });
 
-describe.concurrent('the listener policy', { timeout: 20_000 }, () => {
+describe.concurrent('the listener policy', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('turns away a second connection while a transfer runs, without disturbing it', async ({ sd, expect }) => {
     const { file: source, content } = bigSource(sd, 'big.bin');
     const receiver = await sd.startReceiver({ out: sd.ws.out, args: ['--yes'] });

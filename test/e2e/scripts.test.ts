@@ -7,13 +7,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers } from '../support/cli.js';
-import { e2e } from '../support/e2e.js';
+import { e2e, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { sha256Hex } from '../support/files.js';
 import { parseJsonLines } from '../support/json-lines.js';
 
 afterAll(killLeftovers);
 
-describe.concurrent('receive --sums FILE', { timeout: 20_000 }, () => {
+describe.concurrent('receive --sums FILE', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('writes the received files\' lines, and hash --check FILE on the sending side checks the originals', async ({ sd, expect }) => {
     mkdirSync(path.join(sd.ws.src, 'docs'));
     const files = { 'docs/a.txt': 'alpha\n', 'docs/b.bin': randomBytes(70_000) };
@@ -58,7 +58,7 @@ describe.concurrent('receive --sums FILE', { timeout: 20_000 }, () => {
   });
 });
 
-describe.concurrent('--json event stream', { timeout: 20_000 }, () => {
+describe.concurrent('--json event stream', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('a whole transfer, parsed line by line on both sides: the events as they happen, then the result', async ({ sd, expect }) => {
     mkdirSync(path.join(sd.ws.src, 'set'));
     const files = { 'set/big.bin': randomBytes(3 * 1024 * 1024), 'set/small.txt': Buffer.from('small\n') };

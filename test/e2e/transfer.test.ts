@@ -7,7 +7,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, sy
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { killLeftovers } from '../support/cli.js';
-import { e2e, type E2EScope } from '../support/e2e.js';
+import { e2e, type E2EScope, E2E_TIMEOUT_MS } from '../support/e2e.js';
 import { listTree, partFilesIn, setMtimeExactMs, sha256Hex, sha256OfFile } from '../support/files.js';
 import { parseJsonLines } from '../support/json-lines.js';
 
@@ -15,7 +15,7 @@ const MiB = 1024 * 1024;
 
 afterAll(killLeftovers); // a safety net: each test already kills its own processes
 
-describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { timeout: 20_000 }, () => {
+describe.concurrent('sealdrop transfers between two processes on 127.0.0.1', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('sends a 20 MiB random file: same bytes, sha256sum lines on both sides, mode and mtime kept, no .part left', async ({ sd, expect }) => {
     const source = path.join(sd.ws.src, 'big.bin');
     const content = randomBytes(20 * MiB);
@@ -141,7 +141,7 @@ function parseSingleJson(stdout: string): Record<string, unknown> {
   return parseJsonLines(stdout).result;
 }
 
-describe.concurrent('--json', { timeout: 20_000 }, () => {
+describe.concurrent('--json', { timeout: E2E_TIMEOUT_MS }, () => {
   e2e('receiver and sender each print the result as the last JSON line on stdout', async ({ sd, expect }) => {
     const source = path.join(sd.ws.src, 'data.bin');
     const content = randomBytes(70_000);

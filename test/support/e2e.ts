@@ -25,6 +25,13 @@ export class E2EScope extends ProcessGroup {
 
 export const MAX_CONCURRENT_TESTS = 3;
 
+/**
+ * The time limit of a concurrent e2e test. It counts from the test's start, so it includes the
+ * wait for a free slot behind up to MAX_CONCURRENT_TESTS others: generous, so that a loaded
+ * machine (CI, two cores) slows a test down without failing it. Tests wait on events, never on it.
+ */
+export const E2E_TIMEOUT_MS = 60_000;
+
 let activeTests = 0;
 const waitingTests: Array<() => void> = [];
 
