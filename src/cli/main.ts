@@ -112,8 +112,8 @@ async function main(argv: string[]): Promise<number> {
             .option('handshake-timeout', HANDSHAKE_TIMEOUT_OPTION)
             .check((a) => a.port === undefined || checkPort(a.port))
             .example('$0 chat --name ana', `Go first as "ana": show a code, wait for the other person (on port ${DEFAULT_PORT}, or through ${RELAY_ENVIRONMENT_VARIABLE} if set), then chat; /quit or Ctrl-D ends it`)
-            .example('$0 chat --join --relay relay.example:7879', 'Join through that relay with the code the other person shows (--join --to HOST:PORT joins one waiting on a port)')
-            .example('$0 chat --room --relay relay.example:7879', 'Host a room there; everyone with the code joins with `sealdrop chat --join --relay relay.example:7879`'),
+            .example('$0 chat --join --relay 192.0.2.1:7879', 'Join through that relay with the code the other person shows (--join --to HOST:PORT joins one waiting on a port)')
+            .example('$0 chat --room --relay 192.0.2.1:7879', 'Host a room there; everyone with the code joins with `sealdrop chat --join --relay 192.0.2.1:7879`'),
         (a) =>
           run(async (out) => {
             const { runChat } = await import('./commands/chat.js');
