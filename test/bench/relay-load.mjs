@@ -91,9 +91,12 @@ function hardOpenFilesLimit() {
   return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);
 }
 
-/** A `sealdrop relay` on a free port of 127.0.0.1, its log on stdout: { relay, log, port }. */
-async function startRelay(scratchDir, openFiles) {
-  const relay = new NodeProcess('sealdrop relay', [SEALDROP, 'relay', '--host', HOST, '--port', '0', ...RELAY_BENCH_OPTIONS], {
+/**
+ * A `sealdrop relay` on a free port of 127.0.0.1 with `options`, its log on stdout: { relay, log,
+ * port }; `relay.pid` is the node process itself, for procUsage.
+ */
+export async function startRelay(scratchDir, openFiles, options = RELAY_BENCH_OPTIONS) {
+  const relay = new NodeProcess('sealdrop relay', [SEALDROP, 'relay', '--host', HOST, '--port', '0', ...options], {
     cwd: REPO,
     scratchDir,
     pipes: true,
@@ -105,7 +108,7 @@ async function startRelay(scratchDir, openFiles) {
   return { relay, log, port };
 }
 
-async function stopRelay(relay) {
+export async function stopRelay(relay) {
   process.kill(relay.pid, 'SIGTERM');
   await relay.finished();
 }

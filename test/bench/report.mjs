@@ -71,6 +71,7 @@ export function renderReport(results) {
     header,
     ...(results.sealdrop ? throughputTables(results) : []),
     ...(results.pipes ? [pipesTable(results.pipes)] : []),
+    ...(results.relayed ? [relayedTable(results.relayed)] : []),
     ...(results.small && results.handshake ? [latencyTable(results)] : []),
     ...(results.manyFiles ? [manyFilesTable(results)] : []),
     ...(results.sealdrop && results.small && results.handshake ? [targetTable(results)] : []),
@@ -134,6 +135,25 @@ function pipesTable(pipes) {
   ]);
   const pipesNote = 'peak RSS: the highest run; it should not grow with the size';
   return `${rows}\n(${pipesNote})`;
+}
+
+/** Issue 12: throughput through the relay at least this share of direct, on the bench's machine. */
+const RELAYED_THROUGHPUT_RATIO = 0.8;
+
+function relayedTable({ direct, relayed, relayedToDirectThroughputRatio: ratio, relayCpuSecondsPerGiB, relayPeakRssBytes }) {
+  const rows = table([
+    ['relayed (section 9), the same file', 'median s', 'MB/s', 'runs (s)', 'other processes CPU s', 'steal s'],
+    throughputRow('sealdrop directly: receive --port + send --to', direct),
+    throughputRow('sealdrop through one relay: --relay both sides', relayed),
+  ]);
+  const goals = table([
+    ['relayed', 'this run', 'goal (issue 12)', 'met'],
+    ['through the relay / directly, throughput', fixed(ratio, 2), `>= ${RELAYED_THROUGHPUT_RATIO}`, ratio >= RELAYED_THROUGHPUT_RATIO ? 'yes' : 'no'],
+    ['relay CPU s per GiB relayed (user + system)', fixed(relayCpuSecondsPerGiB, 2), '', ''],
+    ['relay peak RSS MiB (VmHWM)', mib(relayPeakRssBytes), '', ''],
+  ]);
+  const relayedNote = 'in turn run by run; the relay shares the cores with both peers; its own CPU time is not counted among the other processes';
+  return `${rows}\n${goals}\n(${relayedNote})`;
 }
 
 const ms = (seconds) => fixed(seconds * 1000, 1);

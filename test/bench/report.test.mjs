@@ -135,12 +135,23 @@ describe('renderReport', () => {
     expect(report).toMatch(/^relay RSS per posted connection +6\.1 KiB$/m);
   });
 
+  it('gives the relay against direct, in the same run, against issue 12\'s goal', () => {
+    const relayed = { direct: side(10, 6, 7), relayed: side(12.5, 6, 7), relayedToDirectThroughputRatio: 0.8, relayCpuSecondsPerGiB: 1.234, relayPeakRssBytes: 60 * 2 ** 20 };
+    const report = renderReport({ ...results, relayed });
+    expect(report).toMatch(/^sealdrop directly: receive --port \+ send --to +10\.000 +100\.0 /m);
+    expect(report).toMatch(/^sealdrop through one relay: --relay both sides +12\.500 +80\.0 /m);
+    expect(report).toMatch(/^through the relay \/ directly, throughput +0\.80 +>= 0\.8 +yes$/m);
+    expect(report).toMatch(/^relay CPU s per GiB relayed \(user \+ system\) +1\.23$/m);
+    expect(report).toMatch(/^relay peak RSS MiB \(VmHWM\) +60\.0$/m);
+    expect(renderReport({ ...results, relayed: { ...relayed, relayedToDirectThroughputRatio: 0.79 } })).toMatch(/^through the relay \/ directly, throughput +0\.79 +>= 0\.8 +no$/m);
+  });
+
   it('prints only the sections that ran', () => {
     const { environment, runs: runCount } = results;
     const report = renderReport({ runs: runCount, environment, relay });
     expect(report).toMatch(/^sealdrop bench \(abc1234\): on 127\.0\.0\.1,/m);
     expect(report).toMatch(/^relay \(section 9\)/m);
-    expect(report).not.toMatch(/^(throughput|pipes|latency|many small files|target)/m);
+    expect(report).not.toMatch(/^(throughput|pipes|relayed|latency|many small files|target)/m);
     expect(renderReport({ runs: runCount, environment, pipes: results.pipes })).toMatch(/^pipes \(section 11\)/m);
   });
 
