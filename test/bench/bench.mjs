@@ -33,7 +33,7 @@ import { makeRandomFile, makeRandomTree, sha256File } from './files.mjs';
 import { measureHandshakes } from './handshake-cost.mjs';
 import { measureHandshakeWall } from './handshake-wall.mjs';
 import { NodeProcess, disturbanceMeter, killAllChildren, procUsage, usageMethod } from './processes.mjs';
-import { RELAY_BENCH_OPTIONS, measureRelayPairs, measureRelayPosted, startRelay, stopRelay } from './relay-load.mjs';
+import { RELAY_BENCH_OPTIONS, RELAY_NODE_OPTIONS, measureRelayPairs, measureRelayPosted, startRelay, stopRelay } from './relay-load.mjs';
 import { formatSize, median, ratioBound, renderReport, throughput } from './report.mjs';
 import { bareNodeStartupSeconds, rawTransfer, sealdropPipeTransfer, sealdropStartupSeconds, sealdropTransfer, sealdropTreeTransfer } from './transfers.mjs';
 
@@ -214,8 +214,8 @@ async function measurePipes(source, sourceSha256, bytes, runs, scratchDir) {
 }
 
 /**
- * Issue 12: the file sent directly and through one `sealdrop relay` process (run with the options
- * an operator would give it: none but the address), in turn run by run so that a drift of the
+ * Issue 12: the file sent directly and through one `sealdrop relay` process (run as an operator
+ * would run it: no option but the address, the README's NODE_OPTIONS), in turn run by run so that a drift of the
  * machine affects both alike. The relay's CPU time is read from /proc before and after each of
  * its transfers; its peak RSS (VmHWM) covers them all, since it serves nothing else.
  */
@@ -245,6 +245,7 @@ async function measureRelayed(source, sourceSha256, bytes, runs, scratchDir) {
       relayedToDirectThroughputRatio: summary.direct.medianSeconds / summary.relayed.medianSeconds,
       relayCpuSecondsPerGiB: relayCpuSeconds / ((runs * bytes) / 1024 ** 3),
       relayPeakRssBytes: procUsage(relay.pid).peakRssBytes,
+      relayNodeOptions: RELAY_NODE_OPTIONS,
     };
   } finally {
     await stopRelay(relay).catch(() => relay.kill());
@@ -328,11 +329,11 @@ async function measureHandshakeCost(workDir) {
 
 /** Issue 12: 1 MiB through each of `pairs` pairs at once, then `posted` idle posted connections, each on a fresh relay. */
 async function measureRelay(pairs, posted, scratchDir) {
-  note(`relay: ${pairs} pairs at once, ${formatSize(RELAY_PAIR_BYTES)} each, through one sealdrop relay ${RELAY_BENCH_OPTIONS.join(' ')}`);
+  note(`relay: ${pairs} pairs at once, ${formatSize(RELAY_PAIR_BYTES)} each, through one sealdrop relay ${RELAY_BENCH_OPTIONS.join(' ')} (NODE_OPTIONS=${RELAY_NODE_OPTIONS})`);
   const load = await measureRelayPairs({ pairs, bytesEach: RELAY_PAIR_BYTES, workers: RELAY_PAIR_WORKERS, scratchDir });
   note(`relay: ${pairs} pairs in ${load.totalSeconds.toFixed(3)} s, every copy intact; ${posted} idle posted connections`);
   const idle = await measureRelayPosted({ count: posted, workers: RELAY_POSTED_WORKERS, scratchDir });
-  return { options: RELAY_BENCH_OPTIONS.join(' '), load, idle };
+  return { options: RELAY_BENCH_OPTIONS.join(' '), nodeOptions: RELAY_NODE_OPTIONS, load, idle };
 }
 
 async function runBench({ bytes, runs, files, only, relayPairs, relayPosted }, workDir) {
