@@ -10,7 +10,9 @@
  *   sealdrop  the real CLI, `receive` and `send`, with the copy's SHA-256 checked.
  *
  * Then the same bytes through pipes, `send -` into `receive --stdout` (section 11), at 2 MiB and
- * at the full size: each side's peak RSS must be the same for both (issue 14).
+ * at the full size: each side's peak RSS must be the same for both (issue 14). Then the same file
+ * directly and through one `sealdrop relay` (section 9), in turn: the ratio of their throughputs
+ * and the relay's CPU time and peak RSS (issue 12).
  *
  * Then the fixed costs: the wall time of sending an empty and a 1-byte file beyond Node's
  * start-up, a directory of many small files (--files of 4 KiB each), and the handshake's CPU
@@ -30,8 +32,8 @@ import { CRYPTO_LIMIT_SCRIPT, RESULT_LINE, limitEnvironment } from './crypto-lim
 import { makeRandomFile, makeRandomTree, sha256File } from './files.mjs';
 import { measureHandshakes } from './handshake-cost.mjs';
 import { measureHandshakeWall } from './handshake-wall.mjs';
-import { NodeProcess, disturbanceMeter, killAllChildren, usageMethod } from './processes.mjs';
-import { RELAY_BENCH_OPTIONS, measureRelayPairs, measureRelayPosted } from './relay-load.mjs';
+import { NodeProcess, disturbanceMeter, killAllChildren, procUsage, usageMethod } from './processes.mjs';
+import { RELAY_BENCH_OPTIONS, RELAY_NODE_OPTIONS, measureRelayPairs, measureRelayPosted, startRelay, stopRelay } from './relay-load.mjs';
 import { formatSize, median, ratioBound, renderReport, throughput } from './report.mjs';
 import { bareNodeStartupSeconds, rawTransfer, sealdropPipeTransfer, sealdropStartupSeconds, sealdropTransfer, sealdropTreeTransfer } from './transfers.mjs';
 
@@ -52,13 +54,14 @@ const DEFAULT_RELAY_POSTED = 10_000;
 const RELAY_PAIR_WORKERS = 2;
 const RELAY_POSTED_WORKERS = 4;
 /** The parts of the bench, in the order they run; `--only` picks some. */
-const SECTIONS = ['throughput', 'pipes', 'latency', 'many', 'relay'];
+const SECTIONS = ['throughput', 'pipes', 'relayed', 'latency', 'many', 'relay'];
 /** Sealing and hashing even 2 GiB takes seconds; ten minutes means the child hangs. */
 const LIMIT_TIMEOUT_MS = 600_000;
 
 const USAGE = `usage: npm run bench -- [--only SECTIONS] [--size SIZE] [--runs N] [--files N] [--dir DIR] [--relay-pairs N] [--relay-posted N] [--json]
   --only SECTIONS   comma-separated, of ${SECTIONS.join(', ')}; default all
                     (throughput: limit, raw and sealdrop; latency: small files and the handshake;
+                    relayed: the same file directly and through one relay, in turn;
                     many: many small files; relay: pairs and posted connections through one relay)
   --size SIZE       size of the random file: bytes, or with a suffix K, M or G (1K = 1024); default ${DEFAULT_SIZE}
   --runs N          measurements of each throughput; default ${DEFAULT_RUNS}
@@ -210,6 +213,45 @@ async function measurePipes(source, sourceSha256, bytes, runs, scratchDir) {
   return { small: measured[0], large: measured[1] };
 }
 
+/**
+ * Issue 12: the file sent directly and through one `sealdrop relay` process (run as an operator
+ * would run it: no option but the address, the README's NODE_OPTIONS), in turn run by run so that a drift of the
+ * machine affects both alike. The relay's CPU time is read from /proc before and after each of
+ * its transfers; its peak RSS (VmHWM) covers them all, since it serves nothing else.
+ */
+async function measureRelayed(source, sourceSha256, bytes, runs, scratchDir) {
+  const { relay, port } = await startRelay(scratchDir, undefined, []);
+  try {
+    const options = { scratchDir, bytes, relay: `127.0.0.1:${port}` };
+    const direct = [];
+    const relayed = [];
+    let relayCpuSeconds = 0;
+    for (let run = 1; run <= runs; run += 1) {
+      direct.push(await sealdropTransfer(source, sourceSha256, { scratchDir, bytes }));
+      note(`relayed, run ${run}/${runs}: directly ${direct.at(-1).seconds.toFixed(3)} s, copy verified`);
+      const before = procUsage(relay.pid).cpuSeconds;
+      const result = await sealdropTransfer(source, sourceSha256, options);
+      const cpuSeconds = procUsage(relay.pid).cpuSeconds - before;
+      relayCpuSeconds += cpuSeconds;
+      // The relay is the bench's own child, still running: its CPU time is no disturbance.
+      const otherCpuSeconds = result.disturbance.otherCpuSeconds === null ? null : Math.max(0, result.disturbance.otherCpuSeconds - cpuSeconds);
+      relayed.push({ ...result, disturbance: { ...result.disturbance, otherCpuSeconds } });
+      note(`relayed, run ${run}/${runs}: through the relay ${relayed.at(-1).seconds.toFixed(3)} s, copy verified`);
+    }
+    const summary = { direct: transferSummary(direct, bytes), relayed: transferSummary(relayed, bytes) };
+    return {
+      ...summary,
+      // As the issue puts it: throughput through the relay over direct, so 1 would be no cost at all.
+      relayedToDirectThroughputRatio: summary.direct.medianSeconds / summary.relayed.medianSeconds,
+      relayCpuSecondsPerGiB: relayCpuSeconds / ((runs * bytes) / 1024 ** 3),
+      relayPeakRssBytes: procUsage(relay.pid).peakRssBytes,
+      relayNodeOptions: RELAY_NODE_OPTIONS,
+    };
+  } finally {
+    await stopRelay(relay).catch(() => relay.kill());
+  }
+}
+
 /** Writes a small file and returns what a transfer of it needs: its path and SHA-256. */
 async function smallFile(scratchDir, name, content) {
   const file = path.join(scratchDir, name);
@@ -287,18 +329,18 @@ async function measureHandshakeCost(workDir) {
 
 /** Issue 12: 1 MiB through each of `pairs` pairs at once, then `posted` idle posted connections, each on a fresh relay. */
 async function measureRelay(pairs, posted, scratchDir) {
-  note(`relay: ${pairs} pairs at once, ${formatSize(RELAY_PAIR_BYTES)} each, through one sealdrop relay ${RELAY_BENCH_OPTIONS.join(' ')}`);
+  note(`relay: ${pairs} pairs at once, ${formatSize(RELAY_PAIR_BYTES)} each, through one sealdrop relay ${RELAY_BENCH_OPTIONS.join(' ')} (NODE_OPTIONS=${RELAY_NODE_OPTIONS})`);
   const load = await measureRelayPairs({ pairs, bytesEach: RELAY_PAIR_BYTES, workers: RELAY_PAIR_WORKERS, scratchDir });
   note(`relay: ${pairs} pairs in ${load.totalSeconds.toFixed(3)} s, every copy intact; ${posted} idle posted connections`);
   const idle = await measureRelayPosted({ count: posted, workers: RELAY_POSTED_WORKERS, scratchDir });
-  return { options: RELAY_BENCH_OPTIONS.join(' '), load, idle };
+  return { options: RELAY_BENCH_OPTIONS.join(' '), nodeOptions: RELAY_NODE_OPTIONS, load, idle };
 }
 
 async function runBench({ bytes, runs, files, only, relayPairs, relayPosted }, workDir) {
   const started = process.hrtime.bigint();
   const meter = disturbanceMeter();
   const results = {};
-  if (only.has('throughput') || only.has('pipes')) {
+  if (only.has('throughput') || only.has('pipes') || only.has('relayed')) {
     await checkFreeSpace(workDir, 2 * bytes + 64 * 1024 * 1024);
     const source = path.join(workDir, 'random.bin');
     note(`writing ${formatSize(bytes)} of random data to ${source}`);
@@ -315,6 +357,10 @@ async function runBench({ bytes, runs, files, only, relayPairs, relayPosted }, w
     if (only.has('pipes')) {
       note(`pipes: ${formatSize(Math.min(SMALL_PIPE_BYTES, bytes))} and ${formatSize(bytes)} through send - and receive --stdout`);
       results.pipes = await measurePipes(source, sourceSha256, bytes, runs, workDir);
+    }
+    if (only.has('relayed')) {
+      note(`relayed: ${formatSize(bytes)} directly and through one sealdrop relay, in turn`);
+      results.relayed = await measureRelayed(source, sourceSha256, bytes, runs, workDir);
     }
   }
   if (only.has('latency')) {

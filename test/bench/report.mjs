@@ -71,6 +71,7 @@ export function renderReport(results) {
     header,
     ...(results.sealdrop ? throughputTables(results) : []),
     ...(results.pipes ? [pipesTable(results.pipes)] : []),
+    ...(results.relayed ? [relayedTable(results.relayed)] : []),
     ...(results.small && results.handshake ? [latencyTable(results)] : []),
     ...(results.manyFiles ? [manyFilesTable(results)] : []),
     ...(results.sealdrop && results.small && results.handshake ? [targetTable(results)] : []),
@@ -136,6 +137,25 @@ function pipesTable(pipes) {
   return `${rows}\n(${pipesNote})`;
 }
 
+/** Issue 12: throughput through the relay at least this share of direct, on the bench's machine. */
+const RELAYED_THROUGHPUT_RATIO = 0.8;
+
+function relayedTable({ direct, relayed, relayedToDirectThroughputRatio: ratio, relayCpuSecondsPerGiB, relayPeakRssBytes, relayNodeOptions }) {
+  const rows = table([
+    ['relayed (section 9), the same file', 'median s', 'MB/s', 'runs (s)', 'other processes CPU s', 'steal s'],
+    throughputRow('sealdrop directly: receive --port + send --to', direct),
+    throughputRow('sealdrop through one relay: --relay both sides', relayed),
+  ]);
+  const goals = table([
+    ['relayed', 'this run', 'goal (issue 12)', 'met'],
+    ['through the relay / directly, throughput', fixed(ratio, 2), `>= ${RELAYED_THROUGHPUT_RATIO}`, ratio >= RELAYED_THROUGHPUT_RATIO ? 'yes' : 'no'],
+    ['relay CPU s per GiB relayed (user + system)', fixed(relayCpuSecondsPerGiB, 2), '', ''],
+    ['relay peak RSS MiB (VmHWM)', mib(relayPeakRssBytes), '', ''],
+  ]);
+  const relayedNote = `in turn run by run; the relay, with NODE_OPTIONS=${relayNodeOptions}, shares the cores with both peers; its own CPU time is not counted among the other processes`;
+  return `${rows}\n${goals}\n(${relayedNote})`;
+}
+
 const ms = (seconds) => fixed(seconds * 1000, 1);
 
 function latencyTable({ small, handshake }) {
@@ -196,7 +216,7 @@ function targetTable({ sealdropToRawThroughputRatio: ratio, ratioBound: bound, s
 /** Issue 12: the relay's peak RSS with its pairs at once. */
 const RELAY_PEAK_RSS_MIB = 200;
 
-function relayTable({ options, load, idle }) {
+function relayTable({ options, nodeOptions, load, idle }) {
   const slash = (...values) => values.join(' / ');
   const peakMiB = load.rssBytes.peak / MIB;
   const rows = table([
@@ -205,11 +225,12 @@ function relayTable({ options, load, idle }) {
     ['time s: pairing / copying / first connection to idle', slash(fixed(load.pairingSeconds, 2), fixed(load.copySeconds, 2), fixed(load.totalSeconds, 2)), '', ''],
     ['copying, MB/s through the relay', fixed(load.copyMbPerSecond, 1), '', ''],
     ['relay CPU s per GiB copied (user + system)', fixed(load.cpuSecondsPerGiB, 2), '', ''],
-    ['relay RSS MiB: start / peak / idle again', slash(mib(load.rssBytes.start), mib(load.rssBytes.peak), mib(load.rssBytes.after)), `peak <= ${RELAY_PEAK_RSS_MIB}`, peakMiB <= RELAY_PEAK_RSS_MIB ? 'yes' : 'no'],
+    ['relay RSS MiB: start / peak', slash(mib(load.rssBytes.start), mib(load.rssBytes.peak)), `peak <= ${RELAY_PEAK_RSS_MIB}`, peakMiB <= RELAY_PEAK_RSS_MIB ? 'yes' : 'no'],
+    [`relay RSS MiB idle again: after ${load.restSeconds.after} s / ${load.restSeconds.rested} s`, slash(mib(load.rssBytes.after), mib(load.rssBytes.rested)), 'near the start', ''],
     ['idle again: pairs / nameplates held, by its log', slash(load.idle.pairs, load.idle.nameplates), '0 / 0', load.idle.pairs === 0 && load.idle.nameplates === 0 ? 'yes' : 'no'],
     [`${idle.count} idle posted connections: RSS MiB before / with / released`, slash(mib(idle.rssBytes.before), mib(idle.rssBytes.withPosted), mib(idle.rssBytes.after)), '', ''],
     ['relay RSS per posted connection', `${fixed(idle.rssBytesPerPosted / 1024, 1)} KiB`, '', ''],
   ]);
   const disturbance = `other processes used ${fixed(load.disturbance.otherCpuSeconds, 1)} CPU s during the pairs`;
-  return `${rows}\n(raw relay clients in ${load.workers} and ${idle.workers} processes; relay options ${options}; ${disturbance})`;
+  return `${rows}\n(raw relay clients in ${load.workers} and ${idle.workers} processes; relay options ${options}, NODE_OPTIONS=${nodeOptions}; ${disturbance})`;
 }

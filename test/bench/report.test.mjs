@@ -110,6 +110,7 @@ describe('renderReport', () => {
 
   const relay = {
     options: '--max-connections-per-address 100000',
+    nodeOptions: '--max-semi-space-size=1',
     load: {
       pairs: 1000,
       bytesEach: 2 ** 20,
@@ -119,7 +120,8 @@ describe('renderReport', () => {
       totalSeconds: 15,
       copyMbPerSecond: 90.3,
       cpuSecondsPerGiB: 6.17,
-      rssBytes: { start: 53 * 2 ** 20, peak: 201 * 2 ** 20, after: 60 * 2 ** 20 },
+      rssBytes: { start: 53 * 2 ** 20, peak: 201 * 2 ** 20, after: 60 * 2 ** 20, rested: 57 * 2 ** 20 },
+      restSeconds: { after: 2, rested: 30 },
       idle: { pairs: 0, nameplates: 0 },
       disturbance: disturbance[0],
     },
@@ -130,9 +132,23 @@ describe('renderReport', () => {
     const report = renderReport({ ...results, relay });
     expect(report).toMatch(/^1000 pairs at once, 1 MiB each host to guest: intact +1000 of 1000 +all +yes$/m);
     expect(report).toMatch(/^relay CPU s per GiB copied \(user \+ system\) +6\.17$/m);
-    expect(report).toMatch(/^relay RSS MiB: start \/ peak \/ idle again +53\.0 \/ 201\.0 \/ 60\.0 +peak <= 200 +no$/m);
+    expect(report).toMatch(/^relay RSS MiB: start \/ peak +53\.0 \/ 201\.0 +peak <= 200 +no$/m);
+    expect(report).toMatch(/^relay RSS MiB idle again: after 2 s \/ 30 s +60\.0 \/ 57\.0 +near the start$/m);
+    expect(report).toMatch(/relay options --max-connections-per-address 100000, NODE_OPTIONS=--max-semi-space-size=1;/);
     expect(report).toMatch(/^idle again: pairs \/ nameplates held, by its log +0 \/ 0 +0 \/ 0 +yes$/m);
     expect(report).toMatch(/^relay RSS per posted connection +6\.1 KiB$/m);
+  });
+
+  it('gives the relay against direct, in the same run, against issue 12\'s goal', () => {
+    const relayed = { direct: side(10, 6, 7), relayed: side(12.5, 6, 7), relayedToDirectThroughputRatio: 0.8, relayCpuSecondsPerGiB: 1.234, relayPeakRssBytes: 60 * 2 ** 20, relayNodeOptions: '--max-semi-space-size=1' };
+    const report = renderReport({ ...results, relayed });
+    expect(report).toMatch(/^sealdrop directly: receive --port \+ send --to +10\.000 +100\.0 /m);
+    expect(report).toMatch(/^sealdrop through one relay: --relay both sides +12\.500 +80\.0 /m);
+    expect(report).toMatch(/^through the relay \/ directly, throughput +0\.80 +>= 0\.8 +yes$/m);
+    expect(report).toMatch(/^relay CPU s per GiB relayed \(user \+ system\) +1\.23$/m);
+    expect(report).toMatch(/^relay peak RSS MiB \(VmHWM\) +60\.0$/m);
+    expect(report).toMatch(/the relay, with NODE_OPTIONS=--max-semi-space-size=1, shares the cores/);
+    expect(renderReport({ ...results, relayed: { ...relayed, relayedToDirectThroughputRatio: 0.79 } })).toMatch(/^through the relay \/ directly, throughput +0\.79 +>= 0\.8 +no$/m);
   });
 
   it('prints only the sections that ran', () => {
@@ -140,7 +156,7 @@ describe('renderReport', () => {
     const report = renderReport({ runs: runCount, environment, relay });
     expect(report).toMatch(/^sealdrop bench \(abc1234\): on 127\.0\.0\.1,/m);
     expect(report).toMatch(/^relay \(section 9\)/m);
-    expect(report).not.toMatch(/^(throughput|pipes|latency|many small files|target)/m);
+    expect(report).not.toMatch(/^(throughput|pipes|relayed|latency|many small files|target)/m);
     expect(renderReport({ runs: runCount, environment, pipes: results.pipes })).toMatch(/^pipes \(section 11\)/m);
   });
 

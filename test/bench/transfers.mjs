@@ -36,19 +36,20 @@ function withDeadline(promise, ms, what) {
 }
 
 /**
- * Starts the receiver, waits until it listens, starts the sender, waits for both (and for
- * `connect(sender, receiver)`, which feeds and drains their pipes, if given). Returns
- * { seconds, send, receive, disturbance } (send and receive as from NodeProcess.finished(),
- * disturbance as from disturbanceMeter); on failure kills both.
+ * Starts the receiver, waits until it listens (its stderr matches `readyLine`), starts the sender
+ * (`senderArgs` and `senderEnv` get the line's first group: a port, or a relay's code), waits for
+ * both (and for `connect(sender, receiver)`, which feeds and drains their pipes, if given).
+ * Returns { seconds, send, receive, disturbance } (send and receive as from
+ * NodeProcess.finished(), disturbance as from disturbanceMeter); on failure kills both.
  */
-async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir, bytes, connect }) {
+async function timedTransfer({ label, receiverArgs, senderArgs, env, senderEnv = () => env, readyLine = LISTENING_LINE, scratchDir, bytes, connect }) {
   const spawnOptions = { env, cwd: REPO, scratchDir, pipes: connect !== undefined };
   const disturbance = disturbanceMeter();
   const receiver = new NodeProcess(`${label} receiver`, receiverArgs, spawnOptions);
   let sender = null;
   try {
-    const [, port] = await receiver.waitForStderr(LISTENING_LINE, LISTENING_TIMEOUT_MS);
-    sender = new NodeProcess(`${label} sender`, senderArgs(port), spawnOptions);
+    const [, ready] = await receiver.waitForStderr(readyLine, LISTENING_TIMEOUT_MS);
+    sender = new NodeProcess(`${label} sender`, senderArgs(ready), { ...spawnOptions, env: senderEnv(ready) });
     const [send, receive] = await withDeadline(Promise.all([sender.finished(), receiver.finished(), connect?.(sender, receiver)]), deadlineMs(bytes), label);
     const lastExitNs = send.exitNs > receive.exitNs ? send.exitNs : receive.exitNs;
     return { seconds: Number(lastExitNs - sender.startNs) / 1e9, send, receive, disturbance: disturbance() };
@@ -62,15 +63,43 @@ async function timedTransfer({ label, receiverArgs, senderArgs, env, scratchDir,
 /** A fresh code per transfer, passed the way the CLI recommends: in SEALDROP_CODE, not argv. */
 const benchCode = () => `bench-${randomBytes(8).toString('hex')}`;
 
-/** `bin/sealdrop receive` and `bin/sealdrop send SOURCE`; then `verify(copy)`, the received copy's path. */
-async function sealdropTransferVerified(source, { scratchDir, bytes }, verify) {
+/**
+ * The host's code through a relay: the nameplate in front of the secret given (section 9), which
+ * the receiver prints even with --quiet; the sender is given all of it.
+ */
+const RELAY_CODE_LINE = /^Code: (\S+)$/m;
+
+/**
+ * How the two meet: directly (`receive --port 0`, `send --to`), or through the relay at `relay`
+ * (HOST:PORT: `receive --relay`, `send --relay`, the code the receiver prints in SEALDROP_CODE).
+ */
+function meeting(relay) {
+  const env = { ...process.env, SEALDROP_CODE: benchCode() };
+  if (relay === undefined) {
+    return { label: 'sealdrop', env, receiverArgs: ['--host', HOST, '--port', '0'], senderArgs: (port) => ['--to', `${HOST}:${port}`] };
+  }
+  return {
+    label: 'sealdrop through the relay',
+    env,
+    readyLine: RELAY_CODE_LINE,
+    receiverArgs: ['--relay', relay],
+    senderArgs: () => ['--relay', relay],
+    senderEnv: (code) => ({ ...env, SEALDROP_CODE: code }),
+  };
+}
+
+/**
+ * `bin/sealdrop receive` and `bin/sealdrop send SOURCE`, directly or through the relay at `relay`;
+ * then `verify(copy)`, the received copy's path.
+ */
+async function sealdropTransferVerified(source, { scratchDir, bytes, relay }, verify) {
   const outDir = await mkdtemp(path.join(scratchDir, 'sealdrop-received-'));
   try {
+    const route = meeting(relay);
     const result = await timedTransfer({
-      label: 'sealdrop',
-      receiverArgs: [SEALDROP, 'receive', '--host', HOST, '--port', '0', '--yes', '--quiet', '--out', outDir],
-      senderArgs: (port) => [SEALDROP, 'send', source, '--to', `${HOST}:${port}`],
-      env: { ...process.env, SEALDROP_CODE: benchCode() },
+      ...route,
+      receiverArgs: [SEALDROP, 'receive', ...route.receiverArgs, '--yes', '--quiet', '--out', outDir],
+      senderArgs: (ready) => [SEALDROP, 'send', source, ...route.senderArgs(ready)],
       scratchDir,
       bytes,
     });
@@ -81,9 +110,9 @@ async function sealdropTransferVerified(source, { scratchDir, bytes }, verify) {
   }
 }
 
-/** sealdrop with one file, its copy checked against the source's SHA-256. */
+/** sealdrop with one file, its copy checked against the source's SHA-256; with `options.relay` (HOST:PORT) through that relay. */
 export function sealdropTransfer(source, sourceSha256, options) {
-  return sealdropTransferVerified(source, options, (copy) => verifyCopy(copy, sourceSha256, 'sealdrop'));
+  return sealdropTransferVerified(source, options, (copy) => verifyCopy(copy, sourceSha256, options.relay === undefined ? 'sealdrop' : 'sealdrop through the relay'));
 }
 
 /** sealdrop with a directory of files (`tree` from makeRandomTree), every copy checked. */
