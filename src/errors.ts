@@ -16,6 +16,18 @@ export const WIRE_ERROR_CODES = [
 ] as const;
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
+/** The error codes of a relay's answers (PROTOCOL.md section 9's table). */
+export const RELAY_ERROR_CODES = [
+  'E_RELAY_REQUEST',
+  'E_RELAY_NAMEPLATE',
+  'E_RELAY_TOKEN',
+  'E_RELAY_BUSY',
+  'E_RELAY_FULL',
+  'E_RELAY_RATE',
+  'E_RELAY_TIMEOUT',
+] as const;
+export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
+
 /** Codes that only ever arise on this side: they are shown to the person, never sent in ERROR. */
 export const LOCAL_ERROR_CODES = [
   'E_USAGE', // bad command-line arguments or a missing input file
@@ -29,14 +41,8 @@ export const LOCAL_ERROR_CODES = [
   'E_CODE_SPENT', // too many wrong attempts: the receiver stopped listening for this code
   'E_INTERRUPTED', // Ctrl-C
   'E_RELAY', // the relay could not be reached, or answered something other than PROTOCOL.md section 9
-  // A relay's refusals (section 9), as this side reports them to its person:
-  'E_RELAY_REQUEST',
-  'E_RELAY_NAMEPLATE',
-  'E_RELAY_TOKEN',
-  'E_RELAY_BUSY',
-  'E_RELAY_FULL',
-  'E_RELAY_RATE',
-  'E_RELAY_TIMEOUT',
+  // A relay's refusals, as this side reports them to its person:
+  ...RELAY_ERROR_CODES,
 ] as const;
 export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[number];
 

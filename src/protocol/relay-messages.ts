@@ -5,23 +5,12 @@
  * section 5 apply (unknown fields are ignored; a repeated key is refused, which section 5 allows,
  * so that no two implementations can read one request two ways).
  */
+import { RELAY_ERROR_CODES, type RelayErrorCode } from '../errors.js';
 import { encodeFrame } from './frames.js';
 
 export const MIN_RELAY_FRAME_BYTES = 2;
 export const MAX_RELAY_FRAME_BYTES = 1024;
 export const RELAY_VERSION = 1;
-
-/** The error codes of section 9's table. */
-export const RELAY_ERROR_CODES = [
-  'E_RELAY_REQUEST',
-  'E_RELAY_NAMEPLATE',
-  'E_RELAY_TOKEN',
-  'E_RELAY_BUSY',
-  'E_RELAY_FULL',
-  'E_RELAY_RATE',
-  'E_RELAY_TIMEOUT',
-] as const;
-export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
 
 /** A nameplate: 1 to 6 ASCII digits, no leading zero (section 9). */
 const NAMEPLATE = /^[1-9][0-9]{0,5}$/;

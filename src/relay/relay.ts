@@ -14,10 +14,10 @@ import {
   isRelayFrameLength,
   parseRelayRequest,
   relayFrameLengthRefusal,
-  type RelayErrorCode,
   type RelayRefusal,
   type RelayRequest,
 } from '../protocol/relay-messages.js';
+import type { RelayErrorCode } from '../errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 import { Nameplates, type HeldNameplate } from './nameplates.js';

@@ -5,9 +5,9 @@
  * anything section 9 does not define is E_RELAY, never a hang.
  */
 import type { Duplex } from 'node:stream';
-import { SealdropError } from '../errors.js';
+import { SealdropError, type RelayErrorCode } from '../errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
-import { encodeRelayRequest, isRelayFrameLength, parseRelayAnswer, type RelayAnswer, type RelayErrorCode, type RelayRequest } from '../protocol/relay-messages.js';
+import { encodeRelayRequest, isRelayFrameLength, parseRelayAnswer, type RelayAnswer, type RelayRequest } from '../protocol/relay-messages.js';
 import { firstEvent } from '../channel/first-event.js';
 import { writeWithBackpressure } from '../channel/drain.js';
 
