@@ -78,17 +78,20 @@ export class ChatConnection {
    * connection ended without one.
    * Anything else the peer sends is E_PROTOCOL (told to the peer in an ERROR), and the peer's
    * ERROR is thrown as PeerStopped.
+   * The next record is read only once the promise `onText` returns (if any) settles: until then
+   * the peer's records wait in the channel, and a peer that keeps writing is slowed down by its
+   * own full connection (a room's backpressure, chat-room.ts).
    */
-  read(onText: (text: ChatText) => void): Promise<ChatEnd> {
+  read(onText: (text: ChatText) => void | Promise<void>): Promise<ChatEnd> {
     this.#reading ??= this.#read(onText);
     return this.#reading;
   }
 
-  async #read(onText: (text: ChatText) => void): Promise<ChatEnd> {
+  async #read(onText: (text: ChatText) => void | Promise<void>): Promise<ChatEnd> {
     try {
       for await (const record of this.channel.records()) {
         if (record.type === RecordType.TEXT) {
-          onText(parseChatText(record.body));
+          await onText(parseChatText(record.body));
         } else if (record.type === RecordType.CLOSE) {
           const peerLeft = !this.#closeSent;
           await this.#sendClose();
