@@ -121,7 +121,7 @@ export class ChatRoom {
     this.options.onEvent({ type: 'joined', name: you, fingerprint: chat.fingerprint });
     let how: ChatEnd | SealdropError;
     try {
-      how = await chat.read((text) => this.#fromMember(you, chat, text));
+      how = await chat.read((text) => this.#fromMember(you, chat, text), { closeInBackground: true });
     } catch (error) {
       how = toSealdropError(error);
     }

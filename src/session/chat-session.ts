@@ -81,13 +81,16 @@ export class ChatConnection {
    * The next record is read only once the promise `onText` returns (if any) settles: until then
    * the peer's records wait in the channel, and a peer that keeps writing is slowed down by its
    * own full connection (a room's backpressure, chat-room.ts).
+   * With `closeInBackground`, a failure is thrown as soon as it is known, the ERROR for the peer
+   * and the close following on their own: a room's host goes on at once, while a peer that broke
+   * the chat may keep the close waiting for its answer (the channel's close timeout).
    */
-  read(onText: (text: ChatText) => void | Promise<void>): Promise<ChatEnd> {
-    this.#reading ??= this.#read(onText);
+  read(onText: (text: ChatText) => void | Promise<void>, options: { readonly closeInBackground?: boolean } = {}): Promise<ChatEnd> {
+    this.#reading ??= this.#read(onText, options.closeInBackground ?? false);
     return this.#reading;
   }
 
-  async #read(onText: (text: ChatText) => void | Promise<void>): Promise<ChatEnd> {
+  async #read(onText: (text: ChatText) => void | Promise<void>, closeInBackground: boolean): Promise<ChatEnd> {
     try {
       for await (const record of this.channel.records()) {
         if (record.type === RecordType.TEXT) {
@@ -106,7 +109,8 @@ export class ChatConnection {
     } catch (error) {
       const failure = toSealdropError(error);
       if (failure.code === 'E_CONNECT') return 'vanished';
-      await this.channel.fail(failure);
+      const failing = this.channel.fail(failure);
+      if (!closeInBackground) await failing;
       throw failure;
     }
   }

@@ -405,6 +405,8 @@ function flood(member: Side, count: number): string[] {
   return texts;
 }
 
+const delay = (ms: number) => new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms));
+
 describe('a room with a member that floods it', () => {
   it('slows the flooder to the pace of a slow member that reads: the slow member gets every message, in order, and is not dropped', async () => {
     const { room, join, events } = openRoom('host', { maxUnsentBytesPerMember: 4 * MAX_RECORD_BODY_BYTES });
@@ -460,3 +462,19 @@ describe('a room with a member that floods it', () => {
   });
 });
 
+describe('a room with a member that breaks the protocol', () => {
+  it('announces it as gone at once, not after the close has waited for an answer that does not come', async () => {
+    const { room, join, incoming, waitForEvent } = openRoom();
+    const ana = await join('ana');
+    const stream = incoming.dial();
+    const mallory = await chatChannel(stream, 'initiator');
+    await offerChat(mallory, 'mallory');
+    await waitForEvent((event) => event.type === 'joined' && event.name === 'mallory');
+    stream.pause(); // reads nothing more, so never answers the host's end
+    await mallory.send(RecordType.DONE, encodeJson({}));
+    const left = waitForEvent((event) => event.type === 'left' && event.name === 'mallory');
+    expect(await Promise.race([left, delay(500)])).toMatchObject({ how: { code: 'E_PROTOCOL' } });
+    await ana.inbox.waitForText('mallory is gone (the connection was lost)');
+    await room.close();
+  });
+});
