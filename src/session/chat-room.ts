@@ -137,7 +137,9 @@ export class ChatRoom {
    * that writes faster than the slowest member reads is slowed to that pace, its own connection
    * filling up, instead of piling its messages up here until the slow member passes the hard limit
    * and is dropped for someone else's flood. Each member thus has at most one message waiting for
-   * each recipient. The wait is bounded: a recipient that takes nothing in within the drain timeout
+   * each recipient: what waits for one grows with how many members write at once, not with how
+   * much one of them writes (eight flooding together can still push a slow one past the hard
+   * limit). The wait is bounded: a recipient that takes nothing in within the drain timeout
    * is dropped as gone, and only this member's next record waits meanwhile; the host's own texts
    * and the other members' go out as they come.
    */
