@@ -35,6 +35,8 @@ export interface RoomOptions {
   readonly closeAnswerTimeoutMs?: number;
   /** How much may wait for one member that does not read before it is treated as gone. */
   readonly maxUnsentBytesPerMember?: number;
+  /** How long a member may take to take in a message before it is treated as gone. */
+  readonly drainTimeoutMs?: number;
   /** The clock that stamps the host's own texts and notices (ms since the Unix epoch). */
   readonly now?: () => number;
 }
@@ -45,6 +47,12 @@ export interface RoomOptions {
  * reads can make the host hold.
  */
 export const MAX_UNSENT_BYTES_PER_MEMBER = 8 * 1024 * 1024;
+
+/**
+ * How long a member may take to take in one message: a member that reads, however slowly, takes
+ * in the largest (1 MiB) well within it; one that has stopped reading holds the sender up no longer.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export class ChatRoom {
   /** By the name the others see, in the order they joined. */
@@ -108,60 +116,91 @@ export class ChatRoom {
     const others = [...this.#members.keys()];
     this.#members.set(you, chat);
     sent.catch(() => undefined); // a connection lost here ends read() below
-    this.#sendTo(chat, this.#notice(others.length === 0 ? `you are in the room with ${this.options.hostName}, who hosts it` : `in the room: ${this.who().filter((name) => name !== you).join(', ')}`));
-    this.#broadcast(this.#notice(`${you} joined`), you);
+    void this.#deliver(chat, this.#notice(others.length === 0 ? `you are in the room with ${this.options.hostName}, who hosts it` : `in the room: ${this.who().filter((name) => name !== you).join(', ')}`));
+    void this.#broadcast(this.#notice(`${you} joined`), you);
     this.options.onEvent({ type: 'joined', name: you, fingerprint: chat.fingerprint });
     let how: ChatEnd | SealdropError;
     try {
-      how = await chat.read((text) => this.#fromMember(you, chat, text));
+      how = await chat.read((text) => this.#fromMember(you, chat, text), { closeInBackground: true });
     } catch (error) {
       how = toSealdropError(error);
     }
     this.#members.delete(you);
     if (this.#closing) return;
-    this.#broadcast(this.#notice(how === 'peer-left' ? `${you} left` : `${you} is gone (the connection was lost)`));
+    void this.#broadcast(this.#notice(how === 'peer-left' ? `${you} left` : `${you} is gone (the connection was lost)`));
     this.options.onEvent({ type: 'left', name: you, how });
   }
 
-  #fromMember(name: string, chat: ChatConnection, text: ChatText): void {
+  /**
+   * The member's next record is read only once this settles (ChatConnection.read), and this
+   * waits until every recipient has taken in what this record made us send (#deliver). So a member
+   * that writes faster than the slowest member reads is slowed to that pace, its own connection
+   * filling up, instead of piling its messages up here until the slow member passes the hard limit
+   * and is dropped for someone else's flood. Each member thus has at most one message waiting for
+   * each recipient: what waits for one grows with how many members write at once, not with how
+   * much one of them writes (eight flooding together can still push a slow one past the hard
+   * limit). The wait is bounded: a recipient that takes nothing in within the drain timeout
+   * is dropped as gone, and only this member's next record waits meanwhile; the host's own texts
+   * and the other members' go out as they come.
+   */
+  async #fromMember(name: string, chat: ChatConnection, text: ChatText): Promise<void> {
     if (text.text === WHO_REQUEST) {
-      this.#sendTo(chat, this.#notice(`in the room: ${this.who().join(', ')}`));
+      await this.#deliver(chat, this.#notice(`in the room: ${this.who().join(', ')}`));
       return;
     }
     // A peer that is not sealdrop may send a text that fits one record only without our `from`.
     if (!chatTextFits(text.text)) {
-      this.#sendTo(chat, this.#notice('your last message was too long to pass on with your name; nobody got it'));
+      await this.#deliver(chat, this.#notice('your last message was too long to pass on with your name; nobody got it'));
       return;
     }
     // Only text and time are kept; `from` is ours to set, so nobody can speak as another, and a
     // member's own `notice` is dropped with it (section 10).
     const passedOn: ChatText = { text: text.text, from: name, notice: false, ...(text.time === undefined ? {} : { time: text.time }) };
-    this.#broadcast(passedOn, name);
+    const taken = this.#broadcast(passedOn, name);
     this.options.onEvent({ type: 'message', message: { from: name, text: text.text, time: text.time ?? this.#now(), notice: false } });
+    await taken;
   }
 
   /** The host's own message, to every member. */
   say(text: string): void {
     // Checked here, so that a text too long fails the call instead of vanishing member by member.
     if (!chatTextFits(text)) throw textTooLong(text);
-    this.#broadcast({ text, from: this.options.hostName, time: this.#now(), notice: false });
+    void this.#broadcast({ text, from: this.options.hostName, time: this.#now(), notice: false });
   }
 
   #notice(text: string): ChatText {
     return { text, time: this.#now(), notice: true };
   }
 
-  /** To every member but `except`; a member whose connection fails is reported by its read(). */
-  #broadcast(message: ChatText, except?: string): void {
-    for (const [name, chat] of this.#members) if (name !== except) this.#sendTo(chat, message);
+  /**
+   * To every member but `except`; settles once each has taken it in or was dropped. A member
+   * whose connection fails is reported by its read().
+   */
+  async #broadcast(message: ChatText, except?: string): Promise<void> {
+    const deliveries: Promise<void>[] = [];
+    for (const [name, chat] of this.#members) if (name !== except) deliveries.push(this.#deliver(chat, message));
+    await Promise.all(deliveries);
   }
 
-  #sendTo(chat: ChatConnection, message: ChatText): void {
-    chat.send(message).catch(() => undefined);
-    // A member that never reads would have everything for it held here, without bound: past the
-    // limit it is dropped, and its read() ending announces it as gone; the others go on.
+  /**
+   * Sends `message` to `chat` and settles once the connection has taken it in (its buffer has
+   * drained), or the member was dropped as gone: past the hard limit at once, since a member that
+   * never reads would have everything for it held here without bound; else after the drain
+   * timeout. Its read() ending then announces it; the others go on. Never rejects.
+   */
+  async #deliver(chat: ChatConnection, message: ChatText): Promise<void> {
+    const taken = chat.send(message).then(() => true, () => true);
     const limit = this.options.maxUnsentBytesPerMember ?? MAX_UNSENT_BYTES_PER_MEMBER;
-    if (chat.unsentBytes > limit) chat.drop(new SealdropError('E_TIMEOUT', `it stopped reading: more than ${limit} bytes waited for it, so it was dropped`));
+    if (chat.unsentBytes > limit) {
+      chat.drop(new SealdropError('E_TIMEOUT', `it stopped reading: more than ${limit} bytes waited for it, so it was dropped`));
+      return;
+    }
+    const timeoutMs = this.options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const inTime = await Promise.race([taken, late]);
+    clearTimeout(timer);
+    if (!inTime) chat.drop(new SealdropError('E_TIMEOUT', `it stopped reading: it did not take in a message within ${timeoutMs / 1000} s, so it was dropped`));
   }
 
   /** Leaves: CLOSE to every member, each answer waited for (bounded), every connection closed. */

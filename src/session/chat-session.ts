@@ -78,17 +78,23 @@ export class ChatConnection {
    * connection ended without one.
    * Anything else the peer sends is E_PROTOCOL (told to the peer in an ERROR), and the peer's
    * ERROR is thrown as PeerStopped.
+   * The next record is read only once the promise `onText` returns (if any) settles: until then
+   * the peer's records wait in the channel, and a peer that keeps writing is slowed down by its
+   * own full connection (a room's backpressure, chat-room.ts).
+   * With `closeInBackground`, a failure is thrown as soon as it is known, the ERROR for the peer
+   * and the close following on their own: a room's host goes on at once, while a peer that broke
+   * the chat may keep the close waiting for its answer (the channel's close timeout).
    */
-  read(onText: (text: ChatText) => void): Promise<ChatEnd> {
-    this.#reading ??= this.#read(onText);
+  read(onText: (text: ChatText) => void | Promise<void>, options: { readonly closeInBackground?: boolean } = {}): Promise<ChatEnd> {
+    this.#reading ??= this.#read(onText, options.closeInBackground ?? false);
     return this.#reading;
   }
 
-  async #read(onText: (text: ChatText) => void): Promise<ChatEnd> {
+  async #read(onText: (text: ChatText) => void | Promise<void>, closeInBackground: boolean): Promise<ChatEnd> {
     try {
       for await (const record of this.channel.records()) {
         if (record.type === RecordType.TEXT) {
-          onText(parseChatText(record.body));
+          await onText(parseChatText(record.body));
         } else if (record.type === RecordType.CLOSE) {
           const peerLeft = !this.#closeSent;
           await this.#sendClose();
@@ -103,7 +109,8 @@ export class ChatConnection {
     } catch (error) {
       const failure = toSealdropError(error);
       if (failure.code === 'E_CONNECT') return 'vanished';
-      await this.channel.fail(failure);
+      const failing = this.channel.fail(failure);
+      if (!closeInBackground) await failing;
       throw failure;
     }
   }

@@ -2,12 +2,13 @@
  * Chats and rooms (PROTOCOL.md section 10) over in-memory duplexes: a two-party chat both ways,
  * CLOSE answered by CLOSE, a peer that vanishes, a text too long; a room's host with members who
  * see each other's messages under names the host sets, joins and leaves as notices, /who, a member
- * that vanishes, the host leaving, and three wrong codes that spend the code while members stay.
+ * that vanishes, the host leaving, and three wrong codes that spend the code while members stay;
+ * a member that floods the room slowed to the pace of the slowest member that reads.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { SealdropError } from '../../src/errors.js';
 import { Intent } from '../../src/protocol/handshake-messages.js';
-import { encodeJson, type ChatText } from '../../src/protocol/messages.js';
+import { chatTextFits, encodeJson, type ChatText } from '../../src/protocol/messages.js';
 import { MAX_RECORD_BODY_BYTES, RecordType } from '../../src/protocol/records.js';
 import { openSecureChannel, type SecureChannel } from '../../src/channel/secure-channel.js';
 import { acceptChat, firstChatPeer, offerChat, readChatOffer, type ChatConnection, type ChatEnd, type JoinedChat } from '../../src/session/chat-session.js';
@@ -64,6 +65,15 @@ function reading(chat: ChatConnection): Side {
   const inbox = new Inbox();
   return { chat, inbox, ended: chat.read(inbox.push) };
 }
+
+/** Reads as a member on a slow line does: each text takes `delayMs` to come in, the next waiting. */
+const slowReading =
+  (delayMs: number) =>
+  (chat: ChatConnection): Side => {
+    const inbox = new Inbox();
+    const onText = (text: ChatText) => new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => inbox.push(text));
+    return { chat, inbox, ended: chat.read(onText) };
+  };
 
 /** Both ends of a chat channel, secured: [guest (initiator), host (responder)]. */
 async function securedChatPair(): Promise<[SecureChannel, SecureChannel, MemoryStream]> {
@@ -165,16 +175,17 @@ describe('a two-party chat', () => {
 });
 
 /** A room on a MemoryIncoming: its events, and members that join it. */
-function openRoom(hostName = 'host', limits: { handshakeTimeoutMs?: number; idleTimeoutMs?: number; maxUnsentBytesPerMember?: number } = {}) {
+function openRoom(hostName = 'host', limits: { handshakeTimeoutMs?: number; idleTimeoutMs?: number; maxUnsentBytesPerMember?: number; drainTimeoutMs?: number } = {}) {
   const incoming = new MemoryIncoming();
   const events: RoomEvent[] = [];
   const gateEvents: GateEvent[] = [];
   const waiters = new Set<() => void>();
-  const { maxUnsentBytesPerMember, ...gateLimits } = limits;
+  const { maxUnsentBytesPerMember, drainTimeoutMs, ...gateLimits } = limits;
   const gate = new Gate(incoming, { codeBytes: CODE, intent: Intent.CHAT, ...gateLimits, onEvent: (event) => gateEvents.push(event) });
   const room = new ChatRoom({
     hostName,
     maxUnsentBytesPerMember,
+    drainTimeoutMs,
     closeAnswerTimeoutMs: CLOSE_ANSWER_TIMEOUT_MS,
     onEvent: (event) => {
       events.push(event);
@@ -193,12 +204,12 @@ function openRoom(hostName = 'host', limits: { handshakeTimeoutMs?: number; idle
       waiters.add(check);
       check();
     });
-  /** Joins as `name` and waits until the host has announced it. */
-  const join = async (name: string): Promise<Side & { joined: JoinedChat; stream: MemoryStream }> => {
+  /** Joins as `name` and waits until the host has announced it; `read` takes what comes (at once by default). */
+  const join = async (name: string, read = reading): Promise<Side & { joined: JoinedChat; stream: MemoryStream }> => {
     const stream = incoming.dial();
     const joined = await offerChat(await chatChannel(stream, 'initiator'), name, CLOSE_ANSWER_TIMEOUT_MS);
     await waitForEvent((event) => event.type === 'joined' && event.name === joined.room?.you);
-    return { ...reading(joined.chat), joined, stream };
+    return { ...read(joined.chat), joined, stream };
   };
   return { incoming, room, events, gateEvents, admitting, waitForEvent, join };
 }
@@ -380,6 +391,90 @@ describe('a room the others cannot stall', () => {
     await bo.chat.send({ text: 'hi', notice: false });
     await ana.inbox.waitForText('hi');
     expect(gateEvents.filter((event) => event.type === 'handshake-failed').map((event) => event.type === 'handshake-failed' && event.attemptsLeft)).toEqual([3]);
+    await room.close();
+  });
+});
+
+/** The largest messages a member can send, numbered, each sent as soon as its connection takes more. */
+function flood(member: Side, count: number): string[] {
+  const texts = Array.from({ length: count }, (_, i) => `${i} `.padEnd(MAX_RECORD_BODY_BYTES - 1024, 'x'));
+  expect(chatTextFits(texts[0]!)).toBe(true);
+  void (async () => {
+    for (const text of texts) await member.chat.send({ text, notice: false });
+  })();
+  return texts;
+}
+
+const delay = (ms: number) => new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms));
+
+describe('a room with a member that floods it', () => {
+  it('slows the flooder to the pace of a slow member that reads: the slow member gets every message, in order, and is not dropped', async () => {
+    const { room, join, events } = openRoom('host', { maxUnsentBytesPerMember: 4 * MAX_RECORD_BODY_BYTES });
+    const ana = await join('ana');
+    const slow = await join('slow', slowReading(20));
+    const texts = flood(ana, 10);
+    await slow.inbox.waitForText(texts.at(-1)!);
+    expect(slow.inbox.texts.filter((t) => !t.notice).map((t) => t.text)).toEqual(texts);
+    expect(events.some((e) => e.type === 'left')).toBe(false);
+    expect(room.who()).toEqual(['host', 'ana', 'slow']);
+    await room.close();
+  });
+
+  it('keeps what waits for the members bounded, however much the flooder sends', async () => {
+    // The hard limit far away, so that only the backpressure can keep it bounded.
+    const { room, join } = openRoom('host', { maxUnsentBytesPerMember: 1024 * MAX_RECORD_BODY_BYTES });
+    const members = [await join('ana'), await join('slow', slowReading(20)), await join('quick')];
+    const [ana, slow] = members;
+    let mostWaiting = 0;
+    const sample = setInterval(() => {
+      // The host's end of each in-memory connection: what it wrote that the member has not taken.
+      mostWaiting = Math.max(mostWaiting, members.reduce((sum, member) => sum + member.stream.peer.writableLength, 0));
+    }, 5);
+    const texts = flood(ana!, 12);
+    await slow!.inbox.waitForText(texts.at(-1)!);
+    clearInterval(sample);
+    // One message waiting for each of the two others at most, and a little besides.
+    expect(mostWaiting).toBeLessThanOrEqual(3 * MAX_RECORD_BODY_BYTES);
+    await room.close();
+  });
+
+  it('drops a member that never reads after the drain timeout, announcing it as gone; meanwhile the host and the others talk, and then the flood goes on', async () => {
+    const { room, join, incoming, events, waitForEvent } = openRoom('host', { drainTimeoutMs: 500 });
+    const ana = await join('ana');
+    const bo = await join('bo');
+    const cy = await join('cy');
+    // Offers a chat, then never reads again.
+    await offerChat(await chatChannel(incoming.dial(), 'initiator'), 'sleepy');
+    await waitForEvent((event) => event.type === 'joined' && event.name === 'sleepy');
+    const texts = flood(ana, 3);
+    await bo.inbox.waitForText(texts[0]!);
+    room.say('the host still talks');
+    await cy.chat.send({ text: 'so does cy', notice: false });
+    await bo.inbox.waitForText('the host still talks');
+    await bo.inbox.waitForText('so does cy');
+    expect(events.some((e) => e.type === 'left')).toBe(false);
+    expect(await waitForEvent((event) => event.type === 'left' && event.name === 'sleepy')).toMatchObject({ how: { code: 'E_TIMEOUT', message: expect.stringContaining('did not take in a message within 0.5 s') } });
+    await bo.inbox.waitForText('sleepy is gone (the connection was lost)');
+    for (const member of [bo, cy]) await member.inbox.waitForText(texts.at(-1)!);
+    expect(bo.inbox.texts.filter((t) => t.from === 'ana').map((t) => t.text)).toEqual(texts);
+    expect(room.who()).toEqual(['host', 'ana', 'bo', 'cy']);
+    await room.close();
+  });
+});
+
+describe('a room with a member that breaks the protocol', () => {
+  it('announces it as gone at once, not after the close has waited for an answer that does not come', async () => {
+    const { room, join, incoming, waitForEvent } = openRoom();
+    const ana = await join('ana');
+    const stream = incoming.dial();
+    const mallory = await chatChannel(stream, 'initiator');
+    await offerChat(mallory, 'mallory');
+    await waitForEvent((event) => event.type === 'joined' && event.name === 'mallory');
+    stream.pause(); // reads nothing more, so never answers the host's end
+    await mallory.send(RecordType.DONE, encodeJson({}));
+    const left = waitForEvent((event) => event.type === 'left' && event.name === 'mallory');
+    expect(await Promise.race([left, delay(500)])).toMatchObject({ how: { code: 'E_PROTOCOL' } });
+    await ana.inbox.waitForText('mallory is gone (the connection was lost)');
     await room.close();
   });
 });
