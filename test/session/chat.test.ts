@@ -439,7 +439,7 @@ describe('a room with a member that floods it', () => {
   });
 
   it('drops a member that never reads after the drain timeout, announcing it as gone; meanwhile the host and the others talk, and then the flood goes on', async () => {
-    const { room, join, incoming, events, waitForEvent } = openRoom('host', { drainTimeoutMs: 500 });
+    const { room, join, incoming, events, waitForEvent } = openRoom('host', { drainTimeoutMs: 2_000 });
     const ana = await join('ana');
     const bo = await join('bo');
     const cy = await join('cy');
@@ -453,7 +453,7 @@ describe('a room with a member that floods it', () => {
     await bo.inbox.waitForText('the host still talks');
     await bo.inbox.waitForText('so does cy');
     expect(events.some((e) => e.type === 'left')).toBe(false);
-    expect(await waitForEvent((event) => event.type === 'left' && event.name === 'sleepy')).toMatchObject({ how: { code: 'E_TIMEOUT', message: expect.stringContaining('did not take in a message within 0.5 s') } });
+    expect(await waitForEvent((event) => event.type === 'left' && event.name === 'sleepy')).toMatchObject({ how: { code: 'E_TIMEOUT', message: expect.stringContaining('did not take in a message within 2 s') } });
     await bo.inbox.waitForText('sleepy is gone (the connection was lost)');
     for (const member of [bo, cy]) await member.inbox.waitForText(texts.at(-1)!);
     expect(bo.inbox.texts.filter((t) => t.from === 'ana').map((t) => t.text)).toEqual(texts);
@@ -473,7 +473,8 @@ describe('a room with a member that breaks the protocol', () => {
     stream.pause(); // reads nothing more, so never answers the host's end
     await mallory.send(RecordType.DONE, encodeJson({}));
     const left = waitForEvent((event) => event.type === 'left' && event.name === 'mallory');
-    expect(await Promise.race([left, delay(500)])).toMatchObject({ how: { code: 'E_PROTOCOL' } });
+    // Well under the 2 s the close waits for the peer's answer, with room for a loaded machine.
+    expect(await Promise.race([left, delay(1_000)])).toMatchObject({ how: { code: 'E_PROTOCOL' } });
     await ana.inbox.waitForText('mallory is gone (the connection was lost)');
     await room.close();
   });
