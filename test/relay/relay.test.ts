@@ -33,6 +33,15 @@ async function host(dial: Dial) {
   return { ...side, nameplate: answer.nameplate as string, token: answer.token as string, answer };
 }
 
+/** A host and a guest, paired: both have read `{"paired": true}`. */
+async function pair(dial: Dial) {
+  const h = await host(dial);
+  const g = dial();
+  g.stream.write(joinRequest(h.nameplate));
+  await Promise.all([g.reader.answer(), h.reader.answer()]);
+  return { h, g };
+}
+
 async function refusal(dial: Dial, request: Buffer, address?: string): Promise<string> {
   const side = dial(address);
   side.stream.write(request);
@@ -167,10 +176,7 @@ describe('relay: requests (section 9)', () => {
 describe('relay: lifetimes and limits (section 9)', () => {
   it('release: ok, the posted connection is closed, the nameplate is forgotten; a pair goes on', async () => {
     const { dial, relay } = makeRelay();
-    const h = await host(dial);
-    const g = dial();
-    g.stream.write(joinRequest(h.nameplate));
-    await Promise.all([g.reader.answer(), h.reader.answer()]);
+    const { h, g } = await pair(dial);
     const posted = dial();
     posted.stream.write(repostRequest(h.nameplate, h.token));
     await posted.reader.answer();
@@ -249,10 +255,7 @@ describe('relay: lifetimes and limits (section 9)', () => {
 
   it('closes a pair without a word once it passes its byte limit', async () => {
     const { dial } = makeRelay({ maxBytesPerPair: 1000 });
-    const h = await host(dial);
-    const g = dial();
-    g.stream.write(joinRequest(h.nameplate));
-    await Promise.all([g.reader.answer(), h.reader.answer()]);
+    const { h, g } = await pair(dial);
     g.stream.write(Buffer.alloc(600));
     await h.reader.bytes(600);
     g.stream.write(Buffer.alloc(600));
@@ -261,10 +264,7 @@ describe('relay: lifetimes and limits (section 9)', () => {
 
   it('closes a pair silent both ways for the idle limit', async () => {
     const { dial, events } = makeRelay({ pairIdleMs: 40 });
-    const h = await host(dial);
-    const g = dial();
-    g.stream.write(joinRequest(h.nameplate));
-    await Promise.all([g.reader.answer(), h.reader.answer()]);
+    const { h, g } = await pair(dial);
     await Promise.all([h.reader.end(), g.reader.end()]);
     await sleep(5);
     expect(events.find((e) => e.event === 'closed')).toMatchObject({ cut: 'idle' });
@@ -272,10 +272,7 @@ describe('relay: lifetimes and limits (section 9)', () => {
 
   it('copies with backpressure: a host that does not read holds the guest back', async () => {
     const { dial } = makeRelay();
-    const h = await host(dial);
-    const g = dial();
-    g.stream.write(joinRequest(h.nameplate));
-    await Promise.all([g.reader.answer(), h.reader.answer()]);
+    const { h, g } = await pair(dial);
     h.stream.pause(); // the host reads nothing more for now
     const chunk = Buffer.alloc(64 * 1024, 1);
     let offered = 0;
@@ -291,10 +288,7 @@ describe('relay: lifetimes and limits (section 9)', () => {
 
   it('a reset on one side closes the other at once', async () => {
     const { dial } = makeRelay();
-    const h = await host(dial);
-    const g = dial();
-    g.stream.write(joinRequest(h.nameplate));
-    await Promise.all([g.reader.answer(), h.reader.answer()]);
+    const { h, g } = await pair(dial);
     g.stream.destroy();
     await h.reader.end();
   });
@@ -352,10 +346,7 @@ describe('relay: any bytes, any split (property)', () => {
 describe('relay: graceful stop', () => {
   it('refuses posted and new connections, lets a pair finish within the grace, then closes it', async () => {
     const { dial, relay } = makeRelay();
-    const h = await host(dial);
-    const g = dial();
-    g.stream.write(joinRequest(h.nameplate));
-    await Promise.all([g.reader.answer(), h.reader.answer()]);
+    const { h, g } = await pair(dial);
     const posted = dial();
     posted.stream.write(repostRequest(h.nameplate, h.token));
     await posted.reader.answer();
