@@ -33,6 +33,14 @@ async function write(sink: DirectorySink, e: FileEntry, offset: number, text: st
   await pipeline(Readable.from([record], { objectMode: true }), await sink.start(e, offset));
 }
 
+/** A transfer of `e` that broke off after `text`: the session keeps what came, then lets go. */
+async function breakOffAfter(e: FileEntry, text: string): Promise<void> {
+  const first = await accepted([e]);
+  await write(first, e, 0, text);
+  await first.keep();
+  await first.release();
+}
+
 describe('DirectorySink', () => {
   it('takes each entry into its part file and lands them all at commitAll; release leaves no lock', async () => {
     const entries = [entry('a.txt', 3), entry('d/b.txt', 5)];
@@ -61,10 +69,7 @@ describe('DirectorySink', () => {
 
   it('keeps what a broken-off transfer wrote, and a later transfer resumes after the prefix it proves', async () => {
     const e = entry('a.txt', 6);
-    const first = await accepted([e]);
-    await write(first, e, 0, 'abc'); // then the connection drops: the session keeps what came
-    await first.keep();
-    await first.release();
+    await breakOffAfter(e, 'abc');
     expect(listTree(dir.name)).toEqual(part('a.txt').sort());
 
     const again = await accepted([e]);
@@ -80,10 +85,7 @@ describe('DirectorySink', () => {
 
   it('starts afresh from 0 though a prefix was kept', async () => {
     const e = entry('a.txt', 6);
-    const first = await accepted([e]);
-    await write(first, e, 0, 'abc');
-    await first.keep();
-    await first.release();
+    await breakOffAfter(e, 'abc');
     const again = await accepted([e]);
     expect(await again.findResumable(e)).not.toBeNull();
     await write(again, e, 0, 'xyzdef');
@@ -94,10 +96,7 @@ describe('DirectorySink', () => {
 
   it('resumes only from the prefix findResumable reported, at its length', async () => {
     const e = entry('a.txt', 6);
-    const first = await accepted([e]);
-    await write(first, e, 0, 'abc');
-    await first.keep();
-    await first.release();
+    await breakOffAfter(e, 'abc');
     const again = await accepted([e]);
     await expect(again.start(e, 3)).rejects.toMatchObject({ code: 'E_INTERNAL' }); // not asked yet
     await again.findResumable(e);
