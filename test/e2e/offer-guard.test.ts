@@ -45,6 +45,15 @@ function offer(peer: TestPeer, files: ReadonlyArray<{ path: string; size: number
   peer.send(RecordType.OFFER, { kind: 'files', name: 'a few files', fileCount: entries.length, totalBytes, files: entries });
 }
 
+/** Each file of the offer whole, in order, from offset 0: FILE, one DATA, FILE_END. */
+function sendWhole(peer: TestPeer, contents: readonly string[]): void {
+  for (const [index, content] of contents.entries()) {
+    peer.send(RecordType.FILE, { index, offset: 0 });
+    peer.send(RecordType.DATA, Buffer.from(content));
+    peer.send(RecordType.FILE_END, { sha256: sha256Hex(content) });
+  }
+}
+
 /** The ERROR the peer got: its code and message. */
 async function errorTo(peer: TestPeer): Promise<{ code: string; message: string }> {
   const record = await peer.nextRecord();
@@ -154,11 +163,7 @@ describe('section 6: a failed commit lands nothing', () => {
     const { receiver, peer } = await receiverAndPeer(sd);
     offer(peer, [{ path: 'a.txt', size: 3 }, { path: 'b.txt', size: 3 }]);
     expect((await peer.nextRecord())?.type).toBe(RecordType.ACCEPT);
-    for (const [index, content] of ['aaa', 'bbb'].entries()) {
-      peer.send(RecordType.FILE, { index, offset: 0 });
-      peer.send(RecordType.DATA, Buffer.from(content));
-      peer.send(RecordType.FILE_END, { sha256: sha256Hex(content) });
-    }
+    sendWhole(peer, ['aaa', 'bbb']);
     writeFileSync(path.join(sd.ws.out, 'b.txt'), 'someone else\n');
     peer.send(RecordType.DONE, {});
     expect((await errorTo(peer)).code).toBe('E_EXISTS');
@@ -172,11 +177,7 @@ describe('section 6: a failed commit lands nothing', () => {
     const { receiver, peer } = await receiverAndPeer(sd, ['--yes', '--overwrite']);
     offer(peer, [{ path: 'a.txt', size: 3 }, { path: 'b.txt', size: 3 }]);
     expect((await peer.nextRecord())?.type).toBe(RecordType.ACCEPT);
-    for (const [index, content] of ['aaa', 'bbb'].entries()) {
-      peer.send(RecordType.FILE, { index, offset: 0 });
-      peer.send(RecordType.DATA, Buffer.from(content));
-      peer.send(RecordType.FILE_END, { sha256: sha256Hex(content) });
-    }
+    sendWhole(peer, ['aaa', 'bbb']);
     mkdirSync(path.join(sd.ws.out, 'b.txt')); // --overwrite replaces only a regular file
     peer.send(RecordType.DONE, {});
     const error = await errorTo(peer);
