@@ -26,7 +26,6 @@ import { DEFAULT_BUSY_RETRY_WINDOW_MS, RELAY_HANDSHAKE_TIMEOUT_MS } from '../ren
 import { DEFAULT_LISTEN_HOST, DEFAULT_PORT, RELAY_ENVIRONMENT_VARIABLE } from './meeting-defaults.js';
 import { joinHostPort, parseHostPort, reachableAddresses } from './addresses.js';
 
-
 export interface MeetingOptions {
   /** This side goes first and hosts: receive, or send --wait. */
   readonly goesFirst: boolean;
